@@ -1,0 +1,153 @@
+"""The only place that builds concrete adapters and wires them together, and runs the bot."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.config import CommunityRules, Settings, load_rules
+from bot.core.classification import Classifier
+from bot.core.clock import Clock, SystemClock
+from bot.core.ports import TokenRefused
+from bot.i18n import Catalog
+from bot.inbox import InboxWorker, Poller
+from bot.outbox import Limits, OutboxSender
+from bot.scheduler import build_scheduler
+from bot.services import BotServices, Deps
+from storage.db import create_engine, session_factory, upgrade
+from storage.uow import SqlUnitOfWorkFactory
+
+log = logging.getLogger(__name__)
+
+
+def build_classifier(rules: CommunityRules) -> Classifier:
+    """The jieba keyword classifier, initialised once at start-up."""
+    from nlp.classifier import KeywordClassifier
+
+    return KeywordClassifier()
+
+
+@dataclass
+class Core:
+    """The framework-free part of a running bot: database, services, outbox sender."""
+
+    settings: Settings
+    engine: AsyncEngine
+    uow: SqlUnitOfWorkFactory
+    deps: Deps
+    services: BotServices
+    sender: OutboxSender | None = None
+
+
+async def build_core(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    classifier: Classifier | None = None,
+    migrate: bool = True,
+) -> Core:
+    """Engine (migrated), unit-of-work factory, classifier and services."""
+    engine = create_engine(settings.database_url)
+    if migrate:
+        await upgrade(engine)
+    rules = load_rules(settings.rules_file)
+    uow = SqlUnitOfWorkFactory(session_factory(engine))
+    deps = Deps(
+        uow=uow,
+        classifier=classifier or build_classifier(rules),
+        clock=clock or SystemClock(),
+        texts=Catalog(settings.locale),
+        rules=rules,
+        admin_ids=frozenset(settings.admin_ids),
+        timezone=settings.timezone,
+    )
+    return Core(settings, engine, uow, deps, BotServices(deps))
+
+
+@dataclass
+class BotRunner:
+    """A running bot: poller → inbox → dispatcher → services → outbox → sender, plus the scheduler."""
+
+    core: Core
+    limits: Limits = field(default_factory=Limits)
+    adapter: Any = None
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    async def start(self) -> None:
+        """Connect to the Bot API and start every loop."""
+        from handlers.aiogram_app.app import AiogramAdapter
+
+        settings, core = self.core.settings, self.core
+        self.adapter = AiogramAdapter(settings.token(), settings.telegram_api_url, core.services)
+        profile = await self._get_profile()
+        core.deps.profile.username = profile.username
+        core.deps.profile.can_read_all_group_messages = profile.can_read_all_group_messages
+        self.sender = OutboxSender(core.uow, self.adapter.messenger, core.deps.clock, self.limits)
+        core.sender = self.sender
+        self.worker = InboxWorker(core.uow, core.deps.clock, self.adapter.handle, core.services.note_update_handled)
+        self.poller = Poller(self.adapter, core.uow, core.deps.clock, self.worker.notify, settings.poll_timeout)
+        core.uow.on_outbox = self.sender.notify
+        self.scheduler = build_scheduler(settings.timezone, {"outbox_sweep": (self._sweep, 30)})
+        self.scheduler.start()
+        for name, coro in (("sender", self.sender.run()), ("inbox", self.worker.run()), ("poller", self.poller.run())):
+            self.tasks.append(asyncio.create_task(coro, name=name))
+        log.info("bot @%s is running (polling)", profile.username)
+
+    async def _get_profile(self) -> Any:
+        descriptions = {name: self.core.deps.texts.t(f"commands.{name}") for name in self.core.services.command_names}
+        delay = 1.0
+        while True:
+            try:
+                return await self.adapter.start(descriptions)
+            except TokenRefused:
+                raise SystemExit("Telegram refused the token (401 Unauthorized): check BOT_TOKEN") from None
+            except Exception as err:
+                log.warning("cannot reach the Bot API yet (%s); retrying in %.0fs", type(err).__name__, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30)
+
+    async def _sweep(self) -> None:
+        self.sender.notify()
+        self.worker.notify()
+
+    async def stop(self) -> None:
+        """Stop polling, finish the update in hand and the sends in flight, close connections."""
+        self.poller.stop()
+        self.worker.stop()
+        self.sender.stop()
+        with contextlib.suppress(Exception):
+            self.scheduler.shutdown(wait=False)
+        poller_task = next((t for t in self.tasks if t.get_name() == "poller"), None)
+        if poller_task is not None:
+            poller_task.cancel()
+        done = await asyncio.gather(*self.tasks, return_exceptions=True)
+        for result in done:
+            if isinstance(result, Exception) and not isinstance(result, asyncio.CancelledError):
+                log.error("loop ended with %r", result)
+        if self.adapter is not None:
+            await self.adapter.close()
+        await self.core.engine.dispose()
+
+
+async def run_bot(settings: Settings, stop: asyncio.Event) -> None:
+    """Run until ``stop`` is set (SIGINT/SIGTERM in the CLI)."""
+    core = await build_core(settings)
+    runner = BotRunner(core)
+    start = asyncio.create_task(runner.start())
+    stopper = asyncio.create_task(stop.wait())
+    await asyncio.wait({start, stopper}, return_when=asyncio.FIRST_COMPLETED)
+    if not start.done():
+        start.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await start
+        await core.engine.dispose()
+        return
+    start.result()
+    await stop.wait()
+    log.info("stopping…")
+    await runner.stop()

@@ -1,0 +1,126 @@
+"""The ``residents-bot`` command: run, db, classify, eval, simulator."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+
+from pydantic import ValidationError
+
+
+def _settings() -> object:
+    from bot.config import Settings
+
+    try:
+        return Settings()
+    except ValidationError as err:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in err.errors())
+        raise SystemExit(f"configuration error: {problems}") from None
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    """Serve Telegram by long polling until Ctrl-C or SIGTERM."""
+    from bot.bootstrap import run_bot
+    from bot.config import Settings
+    from bot.logging_setup import configure_logging
+
+    settings = _settings()
+    assert isinstance(settings, Settings)
+    try:
+        token = settings.token()
+    except ValueError as err:
+        raise SystemExit(str(err)) from None
+    configure_logging(settings.log_level, [token])
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await run_bot(settings, stop)
+
+    asyncio.run(main())
+    return 0
+
+
+def _cmd_db(args: argparse.Namespace) -> int:
+    """Apply migrations (upgrade) or show the schema revision (current)."""
+    from bot.config import Settings
+    from storage.db import create_engine, current_revision, upgrade
+
+    settings = _settings()
+    assert isinstance(settings, Settings)
+
+    async def main() -> None:
+        engine = create_engine(settings.database_url)
+        try:
+            if args.action == "upgrade":
+                await upgrade(engine, args.revision)
+            print(await current_revision(engine) or "(empty database)")
+        finally:
+            await engine.dispose()
+
+    asyncio.run(main())
+    return 0
+
+
+def _cmd_classify(args: argparse.Namespace) -> int:
+    """One message per line on stdin, one JSON verdict per line on stdout."""
+    from nlp.cli import classify_main
+
+    return classify_main(sys.stdin, sys.stdout, explain=args.explain)
+
+
+def _cmd_eval(args: argparse.Namespace) -> int:
+    """Measure the classifier on a labelled CSV/TSV file."""
+    from nlp.cli import eval_main
+
+    return eval_main(args.file, sys.stdout)
+
+
+def _cmd_simulator(args: argparse.Namespace) -> int:
+    """Start only the local Bot API simulator."""
+    from simulator.__main__ import main as simulator_main
+
+    argv = ["--host", args.host, "--port", str(args.port)]
+    return simulator_main(argv) or 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command-line interface."""
+    parser = argparse.ArgumentParser(prog="residents-bot", description="邻里说事 — residents' group-chat bot")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="serve Telegram (BOT_TOKEN, TELEGRAM_API_URL, DATABASE_URL from .env)")
+    run.set_defaults(func=_cmd_run)
+
+    db = sub.add_parser("db", help="database schema")
+    db.add_argument("action", choices=["upgrade", "current"])
+    db.add_argument("revision", nargs="?", default="head")
+    db.set_defaults(func=_cmd_db)
+
+    classify = sub.add_parser("classify", help="classify messages read from stdin, one per line")
+    classify.add_argument("--explain", action="store_true", help="show tokens and the deciding rule")
+    classify.set_defaults(func=_cmd_classify)
+
+    evaluate = sub.add_parser("eval", help="measure the classifier on a labelled CSV/TSV (text,label)")
+    evaluate.add_argument("file")
+    evaluate.set_defaults(func=_cmd_eval)
+
+    sim = sub.add_parser("simulator", help="start only the local Bot API simulator")
+    sim.add_argument("--host", default="127.0.0.1")
+    sim.add_argument("--port", type=int, default=8081)
+    sim.set_defaults(func=_cmd_simulator)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``residents-bot``."""
+    args = build_parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

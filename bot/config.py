@@ -1,0 +1,100 @@
+"""Typed settings from the environment and ``.env`` (pydantic-settings), and the community rules YAML."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+import yaml
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_RULES = Path(__file__).parent / "data" / "community.yaml"
+
+
+class Settings(BaseSettings):
+    """Everything the process reads from its environment, read once at start-up."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    bot_token: SecretStr | None = None
+    telegram_api_url: str | None = None
+    database_url: str = "sqlite+aiosqlite:///./data/residents.db"
+    bot_framework: Literal["aiogram", "ptb"] = "aiogram"
+    run_mode: Literal["polling", "webhook"] = "polling"
+    webhook_url: str | None = None
+    webhook_host: str = "0.0.0.0"
+    webhook_port: int = 8443
+    webhook_secret: SecretStr | None = None
+    timezone: str = "Asia/Shanghai"
+    locale: Literal["zh-Hans", "zh-Hant", "en"] = "zh-Hans"
+    admin_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    rules_file: Path | None = None
+    log_level: str = "INFO"
+    poll_timeout: int = 25
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = [p.strip() for p in value.replace("，", ",").split(",") if p.strip()]
+            try:
+                return [int(p) for p in parts]
+            except ValueError:
+                raise ValueError("ADMIN_IDS must be comma-separated Telegram user ids, e.g. 123,456") from None
+        if isinstance(value, int):
+            return [value]
+        return value
+
+    @field_validator("telegram_api_url")
+    @classmethod
+    def _strip_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        url = value.strip().rstrip("/")
+        if not url.startswith(("http://", "https://")):
+            raise ValueError("TELEGRAM_API_URL must start with http:// or https://")
+        return url.removesuffix("/bot")
+
+    def token(self) -> str:
+        """The bot token; raises a clear error when it is missing."""
+        if self.bot_token is None or not self.bot_token.get_secret_value().strip():
+            raise ValueError("BOT_TOKEN is not set: put it in .env or the environment (see .env.example)")
+        return self.bot_token.get_secret_value().strip()
+
+
+class CategoryRule(BaseModel):
+    """Per-category timing."""
+
+    due_hours: float = Field(default=48, gt=0)
+    urgent_due_minutes: float = Field(default=30, gt=0)
+
+
+class CommunityRules(BaseModel):
+    """Community rules: names, thresholds and due times (categories and routing grow here)."""
+
+    community_name: str = "本社区"
+    ask_threshold: float = Field(default=0.5, ge=0, le=1)
+    dialogue_minutes: float = Field(default=60, gt=0)
+    default: CategoryRule = CategoryRule()
+    categories: dict[str, CategoryRule] = Field(default_factory=dict)
+
+    def rule_for(self, category: str) -> CategoryRule:
+        """The timing rule of a category (the default when it has none)."""
+        return self.categories.get(category, self.default)
+
+
+def load_rules(path: Path | None = None) -> CommunityRules:
+    """Read the community rules YAML (the shipped defaults when ``path`` is None), with clear errors."""
+    source = path or DEFAULT_RULES
+    try:
+        raw = yaml.safe_load(source.read_text(encoding="utf-8")) or {}
+    except OSError as err:
+        raise ValueError(f"cannot read rules file {source}: {err.strerror}") from None
+    except yaml.YAMLError as err:
+        raise ValueError(f"rules file {source} is not valid YAML: {err}") from None
+    try:
+        return CommunityRules.model_validate(raw)
+    except ValidationError as err:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in err.errors())
+        raise ValueError(f"rules file {source} is invalid: {problems}") from None

@@ -1,0 +1,339 @@
+"""Ports: what the services need from storage and from Telegram, as interfaces the adapters implement."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from types import TracebackType
+from typing import Any, Protocol, Self
+
+from bot.core.model import (
+    Building,
+    Case,
+    CaseEvent,
+    Chat,
+    ChatKind,
+    Community,
+    Dialogue,
+    Member,
+    OutboxStatus,
+    OutgoingMessage,
+    PendingAsk,
+    RoleGrant,
+)
+from bot.core.roles import Role
+
+
+class CommunityRepository(Protocol):
+    """Communities and their case counters."""
+
+    async def default(self) -> Community:
+        """The community this installation serves (created on first use)."""
+        ...
+
+    async def next_case_number(self, community_id: int) -> int:
+        """Reserve the next readable case number of the community."""
+        ...
+
+
+class BuildingRepository(Protocol):
+    """Buildings of a community."""
+
+    async def get(self, building_id: int) -> Building | None:
+        """A building by id."""
+        ...
+
+    async def get_or_create(self, community_id: int, name: str) -> Building:
+        """The building of that name, created when new."""
+        ...
+
+    async def list(self, community_id: int) -> list[Building]:
+        """All buildings of a community, by name."""
+        ...
+
+
+class ChatRepository(Protocol):
+    """Telegram chats the bot is in and their bindings."""
+
+    async def get(self, chat_id: int) -> Chat | None:
+        """A chat by Telegram id."""
+        ...
+
+    async def save(self, chat: Chat) -> None:
+        """Insert or update a chat."""
+        ...
+
+    async def of_kind(self, community_id: int, kind: ChatKind) -> list[Chat]:
+        """Active chats of a kind (e.g. the staff groups)."""
+        ...
+
+    async def migrate(self, old_chat_id: int, new_chat_id: int) -> None:
+        """Move a chat, its cases and its pending messages to a new id (group → supergroup)."""
+        ...
+
+
+class MemberRepository(Protocol):
+    """Members and their roles."""
+
+    async def get(self, user_id: int) -> Member | None:
+        """A member by Telegram user id, with roles."""
+        ...
+
+    async def seen(self, user_id: int, name: str, username: str | None) -> Member:
+        """Record that a user was seen (name may change); returns the member with roles."""
+        ...
+
+    async def set_private_chat(self, user_id: int, ok: bool) -> None:
+        """Record whether the bot can message the user privately."""
+        ...
+
+    async def grant(self, user_id: int, grant: RoleGrant) -> bool:
+        """Give a role; False when the member already had it."""
+        ...
+
+    async def revoke(self, user_id: int, role: Role | None) -> int:
+        """Take a role (or all roles when None) back; returns how many were removed."""
+        ...
+
+    async def with_role(self, role: Role, building_id: int | None = None) -> list[Member]:
+        """Members holding ``role`` (scoped to ``building_id`` or community-wide)."""
+        ...
+
+
+class CaseRepository(Protocol):
+    """Cases and their event log."""
+
+    async def add(self, case: Case) -> Case:
+        """Insert a case; returns it with its id."""
+        ...
+
+    async def get(self, case_id: int, *, for_update: bool = False) -> Case | None:
+        """A case by id, locked for update when asked."""
+        ...
+
+    async def by_number(self, community_id: int, number: int) -> Case | None:
+        """A case by its readable number."""
+        ...
+
+    async def update(self, case: Case) -> None:
+        """Write a changed case back."""
+        ...
+
+    async def add_event(self, event: CaseEvent) -> None:
+        """Append to a case's history."""
+        ...
+
+    async def events(self, case_id: int) -> list[CaseEvent]:
+        """A case's history, oldest first."""
+        ...
+
+    async def active_for_assignee(self, user_id: int) -> list[Case]:
+        """Active cases assigned to a member."""
+        ...
+
+    async def active_for_reporter(self, user_id: int) -> list[Case]:
+        """Active cases a member reported."""
+        ...
+
+    async def count_active(self, community_id: int) -> int:
+        """How many cases of the community still need work."""
+        ...
+
+
+class OutboxRepository(Protocol):
+    """Messages the bot owes, and their delivery."""
+
+    async def add(self, message: OutgoingMessage) -> int:
+        """Queue a message; returns its outbox id."""
+        ...
+
+    async def by_ref(self, ref: str) -> list[OutgoingMessage]:
+        """Queued or sent messages with a reference (e.g. a case's dispatch cards)."""
+        ...
+
+    async def due(self, now: datetime, limit: int) -> list[OutgoingMessage]:
+        """Pending messages whose time has come, oldest first."""
+        ...
+
+    async def message_id_of(self, outbox_id: int) -> tuple[int, int] | None:
+        """(chat_id, message_id) of a delivered outbox row, or None while it is undelivered."""
+        ...
+
+    async def status_of(self, outbox_id: int) -> OutboxStatus | None:
+        """The delivery status of an outbox row."""
+        ...
+
+    async def mark_sent(self, outbox_id: int, message_id: int | None, at: datetime) -> None:
+        """Record delivery."""
+        ...
+
+    async def fail_pending_for_chat(self, chat_id: int, error: str, at: datetime) -> int:
+        """Give up on every pending message to a chat the bot can no longer reach."""
+        ...
+
+    async def mark_failed(self, outbox_id: int, error: str, at: datetime) -> None:
+        """Give up on a message, with the reason."""
+        ...
+
+    async def retry_later(self, outbox_id: int, not_before: datetime, error: str) -> None:
+        """Count an attempt and try again after ``not_before``."""
+        ...
+
+    async def backlog(self) -> tuple[int, datetime | None]:
+        """How many messages wait, and when the oldest was queued."""
+        ...
+
+
+class InboxRepository(Protocol):
+    """Updates received from Telegram, committed before they are confirmed."""
+
+    async def store(self, updates: Sequence[tuple[int, str]], at: datetime) -> int:
+        """Store (update_id, raw JSON) pairs, ignoring ids already stored; returns how many were new."""
+        ...
+
+    async def claim(self, update_id: int, at: datetime) -> bool:
+        """Mark an update handled; False when it already was (a repeat delivery changes nothing)."""
+        ...
+
+    async def unhandled(self, limit: int) -> list[tuple[int, str, int]]:
+        """(update_id, raw JSON, attempts) of updates not yet handled, oldest first."""
+        ...
+
+    async def is_handled(self, update_id: int) -> bool:
+        """True when an update was handled."""
+        ...
+
+    async def record_failure(self, update_id: int, error: str, dead: bool, at: datetime) -> None:
+        """Count a failed attempt; ``dead`` parks the update as a dead letter."""
+        ...
+
+    async def counts(self) -> dict[str, int]:
+        """Backlog and dead-letter counts."""
+        ...
+
+    async def last_update_id(self) -> int | None:
+        """The highest update id ever stored."""
+        ...
+
+
+class DialogueRepository(Protocol):
+    """Multi-step dialogues waiting for a member's next message."""
+
+    async def get(self, chat_id: int, user_id: int) -> Dialogue | None:
+        """The dialogue of a member in a chat."""
+        ...
+
+    async def put(self, dialogue: Dialogue) -> None:
+        """Start or replace a dialogue."""
+        ...
+
+    async def delete(self, chat_id: int, user_id: int) -> None:
+        """End a dialogue."""
+        ...
+
+
+class AskRepository(Protocol):
+    """Questions to authors about messages the classifier was unsure of."""
+
+    async def add(self, ask: PendingAsk) -> PendingAsk:
+        """Store a question; returns it with its id."""
+        ...
+
+    async def get(self, ask_id: int) -> PendingAsk | None:
+        """A question by id."""
+        ...
+
+    async def delete(self, ask_id: int) -> None:
+        """Forget an answered question."""
+        ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction over all repositories; nothing is visible to others until ``commit``."""
+
+    communities: CommunityRepository
+    buildings: BuildingRepository
+    chats: ChatRepository
+    members: MemberRepository
+    cases: CaseRepository
+    outbox: OutboxRepository
+    inbox: InboxRepository
+    dialogues: DialogueRepository
+    asks: AskRepository
+
+    async def __aenter__(self) -> Self:
+        """Begin the transaction."""
+        ...
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        """Roll back whatever was not committed."""
+        ...
+
+    async def commit(self) -> None:
+        """Make the work durable (and wake the outbox sender if messages were queued)."""
+        ...
+
+
+class UnitOfWorkFactory(Protocol):
+    """Makes a fresh unit of work for each use case."""
+
+    def __call__(self) -> UnitOfWork:
+        """A new, unstarted unit of work."""
+        ...
+
+
+class DeliveryError(Exception):
+    """Telegram refused or could not take a message."""
+
+
+class RetryLater(DeliveryError):
+    """Flood control (429): try again after ``seconds``."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"retry after {seconds}s")
+        self.seconds = seconds
+
+
+class ChatGone(DeliveryError):
+    """The bot was removed from the chat or the user blocked it (403)."""
+
+
+class ChatMoved(DeliveryError):
+    """The group became a supergroup with a new id (400 with migrate_to_chat_id)."""
+
+    def __init__(self, new_chat_id: int) -> None:
+        super().__init__(f"migrated to {new_chat_id}")
+        self.new_chat_id = new_chat_id
+
+
+class Rejected(DeliveryError):
+    """Telegram refused this message for good (400): retrying will not help."""
+
+
+class Unreachable(DeliveryError):
+    """Network failure or server error before Telegram took the message: safe to retry."""
+
+
+class Uncertain(DeliveryError):
+    """The request timed out after it was sent: Telegram may or may not have delivered it."""
+
+
+class TokenRefused(Exception):
+    """The Bot API refused the bot token (401)."""
+
+
+class Messenger(Protocol):
+    """Sends and edits messages through a chat framework; raises DeliveryError subclasses."""
+
+    async def send(self, message: OutgoingMessage) -> int:
+        """Send a message; returns Telegram's message id."""
+        ...
+
+    async def edit(self, message: OutgoingMessage, message_id: int) -> None:
+        """Edit the text and buttons of an earlier message."""
+        ...
+
+
+RawUpdate = dict[str, Any]

@@ -1,0 +1,196 @@
+"""Use cases. ``BotServices`` is the single entry the chat adapters call: one event in, one transaction."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from bot.core.callbacks import parse_callback
+from bot.core.errors import BadInput, DomainError
+from bot.core.events import (
+    BotMembershipChanged,
+    ButtonPress,
+    ChatMigrated,
+    Command,
+    IncomingMessage,
+    PressAnswer,
+)
+from bot.core.model import Chat, ChatKind, Member
+from bot.core.ports import UnitOfWork
+from bot.services.admin import AdminService
+from bot.services.base import Deps, Duplicate, Service
+from bot.services.cases import EXPLAIN_NOTE, RESOLVE_NOTE, CaseService
+from bot.services.intake import IntakeService
+
+log = logging.getLogger(__name__)
+
+CommandHandler = Callable[[UnitOfWork, Member, Chat, Command], Awaitable[str | None]]
+
+
+class BotServices(Service):
+    """Routes plain events to use cases; every public method is one transaction."""
+
+    def __init__(self, deps: Deps) -> None:
+        super().__init__(deps)
+        self.cases = CaseService(deps)
+        self.intake = IntakeService(deps, self.cases)
+        self.admin = AdminService(deps)
+        self._commands: dict[str, CommandHandler] = {
+            "start": self._start,
+            "help": self._help,
+            "whoami": self._whoami,
+            "status": self._status,
+            "bind": self._bind,
+            "unbind": self._unbind,
+            "grant": self._grant,
+            "revoke": self._revoke,
+            "case": self._case,
+            "mycases": self._mycases,
+            "cancel": self._cancel,
+        }
+
+    @property
+    def command_names(self) -> list[str]:
+        """Commands the bot understands (for setMyCommands)."""
+        return list(self._commands)
+
+    async def handle_message(self, event: IncomingMessage) -> None:
+        """A person wrote something (text, caption or media)."""
+        if event.actor.is_bot:
+            return
+
+        async def refused(uow: UnitOfWork, refusal: DomainError) -> None:
+            await self.queue(uow, event.chat.chat_id, self.t(refusal.key, **refusal.params), reply_to=event.message_id)
+
+        await self._guard(self.in_transaction(event.update_id, lambda uow: self.intake.take_message(uow, event), refused))
+
+    async def handle_command(self, event: Command) -> None:
+        """A /command: known ones run their use case and answer; unknown ones are answered in private only."""
+        if event.actor.is_bot:
+            return
+        handler = self._commands.get(event.name.lower())
+
+        async def work(uow: UnitOfWork) -> None:
+            community = await uow.communities.default()
+            member = await self.member_of(uow, event.actor)
+            chat = await self.chat_of(uow, event.chat, community)
+            if chat.kind == ChatKind.PRIVATE and not member.can_message_privately:
+                await uow.members.set_private_chat(member.user_id, True)
+                member.can_message_privately = True
+            if handler is None:
+                if chat.kind == ChatKind.PRIVATE:
+                    raise BadInput("error.unknown_command", name=event.name[:32])
+                return
+            reply = await handler(uow, member, chat, event)
+            if reply:
+                await self.queue(uow, chat.chat_id, reply, reply_to=event.message_id)
+
+        async def refused(uow: UnitOfWork, refusal: DomainError) -> None:
+            await self.queue(uow, event.chat.chat_id, self.t(refusal.key, **refusal.params), reply_to=event.message_id)
+
+        await self._guard(self.in_transaction(event.update_id, work, refused))
+
+    async def handle_press(self, event: ButtonPress) -> PressAnswer:
+        """An inline button: checks role and case state in the service, answers with a short toast."""
+
+        async def work(uow: UnitOfWork) -> PressAnswer:
+            data = parse_callback(event.data)
+            member = await self.member_of(uow, event.actor)
+            if data.action == "claim":
+                return await self.cases.claim(uow, member, event, data)
+            if data.action == "resolve":
+                return await self.cases.ask_for_note(uow, member, event, data, RESOLVE_NOTE)
+            if data.action == "explain":
+                return await self.cases.ask_for_note(uow, member, event, data, EXPLAIN_NOTE)
+            if data.action == "rate":
+                return await self.cases.rate(uow, member, data)
+            return await self.intake.answer_ask(uow, member, data)
+
+        async def refused(uow: UnitOfWork, refusal: DomainError) -> PressAnswer:
+            return PressAnswer(self.t(refusal.key, **refusal.params), alert=False)
+
+        try:
+            return await self.in_transaction(event.update_id, work, refused)
+        except Duplicate:
+            return PressAnswer()
+
+    async def handle_membership(self, event: BotMembershipChanged) -> None:
+        """The bot's own membership in a chat changed."""
+
+        async def nothing(uow: UnitOfWork, refusal: DomainError) -> None:
+            return None
+
+        await self._guard(
+            self.in_transaction(event.update_id, lambda uow: self.admin.membership_changed(uow, event), nothing)
+        )
+
+    async def handle_migration(self, event: ChatMigrated) -> None:
+        """A group became a supergroup: its binding, cases and queued messages follow the new id."""
+
+        async def work(uow: UnitOfWork) -> None:
+            await uow.chats.migrate(event.old_chat_id, event.new_chat_id)
+
+        async def nothing(uow: UnitOfWork, refusal: DomainError) -> None:
+            return None
+
+        await self._guard(self.in_transaction(event.update_id, work, nothing))
+
+    async def note_update_handled(self, update_id: int) -> None:
+        """Mark an update handled when no use case took it (stickers in unbound chats, service messages)."""
+        async with self.deps.uow() as uow:
+            if await uow.inbox.claim(update_id, self.deps.clock.now()):
+                await uow.commit()
+
+    @staticmethod
+    async def _guard(work: Awaitable[None]) -> None:
+        try:
+            await work
+        except Duplicate as dup:
+            log.info("update %s was already handled; ignored", dup.args[0])
+
+    # ---- command table -------------------------------------------------------------------------
+
+    async def _start(self, uow: UnitOfWork, member: Member, chat: Chat, cmd: Command) -> str:
+        if chat.kind == ChatKind.PRIVATE:
+            return self.t("start.private", name=member.name) + "\n\n" + self.admin.help(member, chat)
+        return self.admin.help(member, chat)
+
+    async def _help(self, uow: UnitOfWork, member: Member, chat: Chat, cmd: Command) -> str:
+        return self.admin.help(member, chat)
+
+    async def _whoami(self, uow: UnitOfWork, member: Member, chat: Chat, cmd: Command) -> str:
+        return await self.admin.whoami(uow, member)
+
+    async def _status(self, uow: UnitOfWork, member: Member, chat: Chat, cmd: Command) -> str:
+        return await self.admin.status(uow, member, chat)
+
+    async def _bind(self, uow: UnitOfWork, member: Member, chat: Chat, cmd: Command) -> str:
+        return await self.admin.bind(uow, member, chat, cmd)
+
+    async def _unbind(self, uow: UnitOfWork, member: Member, chat: Chat, cmd: Command) -> str:
+        return await self.admin.unbind(uow, member, chat)
+
+    async def _grant(self, uow: UnitOfWork, member: Member, chat: Chat, cmd: Command) -> str:
+        return await self.admin.grant(uow, member, chat, cmd)
+
+    async def _revoke(self, uow: UnitOfWork, member: Member, chat: Chat, cmd: Command) -> str:
+        return await self.admin.revoke(uow, member, cmd)
+
+    async def _case(self, uow: UnitOfWork, member: Member, chat: Chat, cmd: Command) -> str:
+        arg = cmd.args.strip().lstrip("#＃")
+        if not arg.isascii() or not arg.isdigit() or len(arg) > 9:
+            raise BadInput("case.usage")
+        return await self.cases.describe(uow, member, chat, int(arg))
+
+    async def _mycases(self, uow: UnitOfWork, member: Member, chat: Chat, cmd: Command) -> str:
+        return await self.cases.list_mine(uow, member)
+
+    async def _cancel(self, uow: UnitOfWork, member: Member, chat: Chat, cmd: Command) -> str:
+        dialogue = await uow.dialogues.get(chat.chat_id, member.user_id)
+        if dialogue is None:
+            return self.t("cancel.nothing")
+        await uow.dialogues.delete(chat.chat_id, member.user_id)
+        return self.t("cancel.done")
+
+
+__all__ = ["BotServices", "Deps"]

@@ -1,0 +1,171 @@
+"""What every use case shares: its dependencies, one transaction per update, and queuing messages."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+from bot.config import CommunityRules
+from bot.core.classification import Classifier
+from bot.core.clock import Clock
+from bot.core.errors import DomainError
+from bot.core.events import Actor, ChatRef
+from bot.core.model import Button, Case, Chat, ChatKind, Community, Member, OutboxKind, OutgoingMessage
+from bot.core.ports import UnitOfWork, UnitOfWorkFactory
+from bot.core.roles import Role
+from bot.i18n import Catalog
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+@dataclass(slots=True)
+class BotProfile:
+    """What Telegram told us about the bot at start-up (getMe)."""
+
+    username: str = ""
+    can_read_all_group_messages: bool = True
+
+
+@dataclass(slots=True)
+class Deps:
+    """The dependencies of the services, built once by bootstrap()."""
+
+    uow: UnitOfWorkFactory
+    classifier: Classifier
+    clock: Clock
+    texts: Catalog
+    rules: CommunityRules
+    admin_ids: frozenset[int] = frozenset()
+    timezone: str = "Asia/Shanghai"
+    profile: BotProfile = field(default_factory=BotProfile)
+
+
+class Duplicate(Exception):
+    """The update was already handled: a repeat delivery changes nothing."""
+
+
+class Service:
+    """Base of the use-case families: runs each use case in one unit of work."""
+
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+        self.t = deps.texts.t
+        self.tz = ZoneInfo(deps.timezone)
+
+    async def in_transaction(
+        self,
+        update_id: int | None,
+        work: Callable[[UnitOfWork], Awaitable[T]],
+        on_refusal: Callable[[UnitOfWork, DomainError], Awaitable[T]],
+    ) -> T:
+        """Run ``work`` and commit, recording the update id in the same transaction.
+
+        A refusal (DomainError) rolls everything back, then ``on_refusal`` answers the user in a
+        fresh transaction that records the update id, so a refused action is answered exactly once.
+        Raises Duplicate when the update was already handled.
+        """
+        try:
+            async with self.deps.uow() as uow:
+                await self._claim(uow, update_id)
+                result = await work(uow)
+                await uow.commit()
+                return result
+        except DomainError as refusal:
+            log.info("update %s refused: %s", update_id, refusal.key)
+            async with self.deps.uow() as uow:
+                await self._claim(uow, update_id)
+                result = await on_refusal(uow, refusal)
+                await uow.commit()
+                return result
+
+    async def _claim(self, uow: UnitOfWork, update_id: int | None) -> None:
+        if update_id is not None and not await uow.inbox.claim(update_id, self.deps.clock.now()):
+            raise Duplicate(update_id)
+
+    # ---- helpers shared by the use cases -------------------------------------------------------
+
+    async def member_of(self, uow: UnitOfWork, actor: Actor) -> Member:
+        """The member behind an actor, recorded (or renamed) as seen."""
+        return await uow.members.seen(actor.user_id, actor.name or str(actor.user_id), actor.username)
+
+    async def chat_of(self, uow: UnitOfWork, ref: ChatRef, community: Community) -> Chat:
+        """The chat of an event, recorded as unbound (or private) when new."""
+        chat = await uow.chats.get(ref.chat_id)
+        if chat is None:
+            kind = ChatKind.PRIVATE if ref.is_private else ChatKind.UNBOUND
+            chat = Chat(ref.chat_id, community.id, kind, ref.title)
+            await uow.chats.save(chat)
+        elif ref.title and chat.title != ref.title and not ref.is_private:
+            chat.title = ref.title
+            await uow.chats.save(chat)
+        return chat
+
+    def is_admin(self, member: Member) -> bool:
+        """True for a community admin (ADMIN_IDS or the admin role)."""
+        return member.user_id in self.deps.admin_ids or member.has_role(Role.ADMIN)
+
+    def role_name(self, role: Role | str) -> str:
+        """The display name of a role."""
+        return self.t(f"role.{Role(role).value}")
+
+    def category_name(self, code: str) -> str:
+        """The display name of a category."""
+        return self.deps.classifier.category_name(code, self.deps.texts.locale)
+
+    def local_time(self, moment: Any) -> str:
+        """A UTC moment shown in the community's time zone."""
+        return moment.astimezone(self.tz).strftime("%m-%d %H:%M")
+
+    async def queue(
+        self,
+        uow: UnitOfWork,
+        chat_id: int,
+        text: str,
+        *,
+        reply_to: int | None = None,
+        buttons: list[list[Button]] | None = None,
+        ref: str | None = None,
+        force_reply: bool = False,
+    ) -> int:
+        """Queue a message in the outbox (sent after commit); returns its outbox id."""
+        return await uow.outbox.add(
+            OutgoingMessage(
+                chat_id=chat_id,
+                text=text,
+                reply_to_message_id=reply_to,
+                buttons=buttons or [],
+                ref=ref,
+                force_reply=force_reply,
+                created_at=self.deps.clock.now(),
+            )
+        )
+
+    async def queue_edit(
+        self, uow: UnitOfWork, ref: str, text: str, buttons: list[list[Button]] | None = None
+    ) -> int:
+        """Queue an edit of every message sent (or still queued) under ``ref``; returns how many."""
+        targets = await uow.outbox.by_ref(ref)
+        for target in targets:
+            await uow.outbox.add(
+                OutgoingMessage(
+                    chat_id=target.chat_id,
+                    text=text,
+                    kind=OutboxKind.EDIT,
+                    buttons=buttons or [],
+                    edit_of=target.id,
+                    created_at=self.deps.clock.now(),
+                )
+            )
+        return len(targets)
+
+    def due_at(self, case: Case) -> Any:
+        """When a case is due, by the community's rules for its category."""
+        rule = self.deps.rules.rule_for(case.category)
+        delta = timedelta(minutes=rule.urgent_due_minutes) if case.urgent else timedelta(hours=rule.due_hours)
+        return case.created_at + delta

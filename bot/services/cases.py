@@ -1,0 +1,366 @@
+"""Case use cases: open and dispatch, claim, resolve with a note, explain, rate, show."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.core.callbacks import CallbackData
+from bot.core.classification import Classification
+from bot.core.errors import InvalidTransition, NotFound, PermissionDenied
+from bot.core.events import ButtonPress, PressAnswer
+from bot.core.model import Button, Case, CaseEvent, Chat, ChatKind, Community, Dialogue, Member
+from bot.core.ports import UnitOfWork
+from bot.core.privacy import mask_text, shorten
+from bot.core.roles import Role
+from bot.core.states import CaseAction, CaseStatus, next_status
+from bot.services.base import Service
+
+RESOLVE_NOTE = "resolve_note"
+EXPLAIN_NOTE = "explain_note"
+NOTE_LIMIT = 500
+
+
+def card_ref(case: Case) -> str:
+    """Outbox reference of the case card replying to the resident in the group."""
+    return f"case:{case.id}:card"
+
+
+def dispatch_ref(case: Case) -> str:
+    """Outbox reference of the dispatch cards sent to staff."""
+    return f"case:{case.id}:dispatch"
+
+
+def echo_ref(case: Case) -> str:
+    """Outbox reference of the echo posted when the case is resolved."""
+    return f"case:{case.id}:echo"
+
+
+class CaseService(Service):
+    """The life of a case from the resident's message to the rating."""
+
+    # ---- opening and dispatch ------------------------------------------------------------------
+
+    async def open_case(
+        self,
+        uow: UnitOfWork,
+        community: Community,
+        chat: Chat,
+        reporter: Member,
+        message_id: int,
+        text: str,
+        verdict: Classification,
+    ) -> Case:
+        """Open a case for a resident's message, dispatch it to staff and reply with the case card."""
+        now = self.deps.clock.now()
+        case = Case(
+            id=None,
+            community_id=community.id,
+            number=await uow.communities.next_case_number(community.id),
+            category=verdict.category,
+            urgent=verdict.urgent,
+            text=text[:4000],
+            reporter_id=reporter.user_id,
+            reporter_name=reporter.name,
+            chat_id=chat.chat_id,
+            message_id=message_id,
+            building_id=chat.building_id,
+            status=CaseStatus.OPEN,
+            created_at=now,
+            updated_at=now,
+        )
+        case.due_at = self.due_at(case)
+        case = await uow.cases.add(case)
+        await uow.cases.add_event(
+            CaseEvent(case.id or 0, now, "opened", reporter.user_id, reporter.name, ",".join(verdict.keywords))
+        )
+        notified = await self._dispatch(uow, case)
+        await self.queue(
+            uow, chat.chat_id, await self._group_card(uow, case, notified), reply_to=message_id, ref=card_ref(case)
+        )
+        return case
+
+    async def _dispatch(self, uow: UnitOfWork, case: Case) -> list[str]:
+        """Send the dispatch card to the staff groups and the building heads; returns who was told."""
+        text = await self._dispatch_text(uow, case)
+        buttons = self._dispatch_buttons(case)
+        told: list[str] = []
+        for staff_chat in await uow.chats.of_kind(case.community_id, ChatKind.STAFF):
+            await self.queue(uow, staff_chat.chat_id, text, buttons=buttons, ref=dispatch_ref(case))
+            told.append(self.t("case.notified_staff_group"))
+        heads = await uow.members.with_role(Role.BUILDING_HEAD, case.building_id) if case.building_id else []
+        for head in heads:
+            if head.can_message_privately:
+                await self.queue(uow, head.user_id, text, buttons=buttons, ref=dispatch_ref(case))
+            told.append(self.t("case.notified_person", role=self.role_name(Role.BUILDING_HEAD), name=head.name))
+        return told
+
+    def _dispatch_buttons(self, case: Case) -> list[list[Button]]:
+        cid = case.id or 0
+        row = []
+        if case.status in (CaseStatus.OPEN, CaseStatus.REOPENED):
+            row.append(Button(self.t("button.claim"), CallbackData("claim", cid).pack()))
+        if case.is_active:
+            row.append(Button(self.t("button.resolve"), CallbackData("resolve", cid).pack()))
+            row.append(Button(self.t("button.explain"), CallbackData("explain", cid).pack()))
+        return [row] if row else []
+
+    async def _building_name(self, uow: UnitOfWork, case: Case) -> str:
+        building = await uow.buildings.get(case.building_id) if case.building_id else None
+        return building.name if building else self.t("case.no_building")
+
+    def _status_line(self, case: Case) -> str:
+        status = self.t(f"state.{case.status.value}")
+        if case.assignee_name and case.status not in (CaseStatus.OPEN,):
+            return self.t("case.status_with_assignee", status=status, name=case.assignee_name)
+        return status
+
+    async def _dispatch_text(self, uow: UnitOfWork, case: Case) -> str:
+        """The card staff see: full text and reporter, status, due time."""
+        return self.t(
+            "case.dispatch_card",
+            urgent=self.t("case.urgent_mark") if case.urgent else "",
+            number=case.number,
+            category=self.category_name(case.category),
+            building=await self._building_name(uow, case),
+            text=shorten(case.text, 1500),
+            reporter=case.reporter_name,
+            status=self._status_line(case),
+            due=self.local_time(case.due_at) if case.due_at else "-",
+        )
+
+    async def _group_card(self, uow: UnitOfWork, case: Case, notified: list[str] | None = None) -> str:
+        """The public card replying to the resident: number, category, building, who was told."""
+        building = await self._building_name(uow, case)
+        if notified is not None:
+            told = "、".join(notified) if notified else self.t("case.notified_nobody")
+            return self.t(
+                "case.group_card",
+                urgent=self.t("case.urgent_mark") if case.urgent else "",
+                number=case.number,
+                category=self.category_name(case.category),
+                building=building,
+                notified=told,
+            )
+        return self.t(
+            "case.group_card_progress",
+            urgent=self.t("case.urgent_mark") if case.urgent else "",
+            number=case.number,
+            category=self.category_name(case.category),
+            building=building,
+            status=self._status_line(case),
+        )
+
+    # ---- staff actions -------------------------------------------------------------------------
+
+    async def _case_for_staff(self, uow: UnitOfWork, case_id: int, member: Member) -> Case:
+        case = await uow.cases.get(case_id, for_update=True)
+        if case is None:
+            raise NotFound("error.case_not_found")
+        if not (member.can_work_on(case.building_id) or self.is_admin(member)):
+            raise PermissionDenied("error.not_staff")
+        return case
+
+    async def _record(self, uow: UnitOfWork, case: Case, kind: str, member: Member, note: str | None = None) -> None:
+        case.updated_at = self.deps.clock.now()
+        await uow.cases.update(case)
+        await uow.cases.add_event(CaseEvent(case.id or 0, case.updated_at, kind, member.user_id, member.name, note))
+
+    async def _refresh_cards(self, uow: UnitOfWork, case: Case) -> None:
+        await self.queue_edit(uow, dispatch_ref(case), await self._dispatch_text(uow, case), self._dispatch_buttons(case))
+        await self.queue_edit(uow, card_ref(case), await self._group_card(uow, case))
+
+    async def claim(self, uow: UnitOfWork, member: Member, press: ButtonPress, data: CallbackData) -> PressAnswer:
+        """接单: the first eligible staff member to press gets the case; later presses are refused."""
+        case = await self._case_for_staff(uow, data.target_id, member)
+        if case.assignee_id == member.user_id and case.is_active and case.status != CaseStatus.REOPENED:
+            return PressAnswer(self.t("case.already_yours", number=case.number))
+        if case.status in (CaseStatus.ASSIGNED, CaseStatus.IN_PROGRESS):
+            raise InvalidTransition("error.already_claimed", name=case.assignee_name or "")
+        case.status = next_status(case.status, CaseAction.CLAIM)
+        case.assignee_id, case.assignee_name = member.user_id, member.name
+        await self._record(uow, case, "claimed", member)
+        await self._refresh_cards(uow, case)
+        return PressAnswer(self.t("case.claimed", number=case.number))
+
+    async def ask_for_note(
+        self, uow: UnitOfWork, member: Member, press: ButtonPress, data: CallbackData, kind: str
+    ) -> PressAnswer:
+        """办结 / 说明情况: check the right to act now, then ask the presser for a short note."""
+        case = await self._case_for_staff(uow, data.target_id, member)
+        action = CaseAction.RESOLVE if kind == RESOLVE_NOTE else CaseAction.EXPLAIN
+        if case.assignee_id not in (None, member.user_id) and not self.is_admin(member) and case.is_active:
+            raise PermissionDenied("error.not_assignee", name=case.assignee_name or "")
+        if case.status in (CaseStatus.OPEN, CaseStatus.REOPENED) and action == CaseAction.RESOLVE:
+            next_status(case.status, CaseAction.CLAIM)  # resolving an unclaimed case claims it first
+        else:
+            next_status(case.status, action)
+        prompt = self.t(
+            "case.ask_resolve_note" if kind == RESOLVE_NOTE else "case.ask_explain_note",
+            name=member.name,
+            number=case.number,
+        )
+        outbox_id = await self.queue(uow, press.chat.chat_id, prompt, force_reply=True)
+        expires = self.deps.clock.now() + timedelta(minutes=self.deps.rules.dialogue_minutes)
+        await uow.dialogues.put(Dialogue(press.chat.chat_id, member.user_id, kind, case.id, outbox_id, expires))
+        return PressAnswer(self.t("case.write_note_toast", number=case.number))
+
+    async def finish_with_note(self, uow: UnitOfWork, member: Member, dialogue: Dialogue, note: str) -> None:
+        """The staff member's note arrived: resolve (with the echo) or explain the case."""
+        await uow.dialogues.delete(dialogue.chat_id, dialogue.user_id)
+        case = await self._case_for_staff(uow, dialogue.case_id or 0, member)
+        note = shorten(note, NOTE_LIMIT)
+        if dialogue.kind == RESOLVE_NOTE:
+            if case.status in (CaseStatus.OPEN, CaseStatus.REOPENED):
+                case.status = next_status(case.status, CaseAction.CLAIM)
+                case.assignee_id, case.assignee_name = member.user_id, member.name
+                await self._record(uow, case, "claimed", member)
+            case.status = next_status(case.status, CaseAction.RESOLVE)
+            case.assignee_id, case.assignee_name = member.user_id, member.name
+            case.resolved_at, case.resolution_note = self.deps.clock.now(), note
+            await self._record(uow, case, "resolved", member, note)
+            await self._post_echo(uow, case, member)
+            confirm = "case.resolved_confirm"
+        else:
+            case.status = next_status(case.status, CaseAction.EXPLAIN)
+            case.resolution_note = note
+            await self._record(uow, case, "explained", member, note)
+            await self.queue(
+                uow,
+                case.chat_id,
+                self.t("case.explained_public", number=case.number, note=mask_text(note)),
+                reply_to=case.message_id,
+                ref=echo_ref(case),
+            )
+            confirm = "case.explained_confirm"
+        await self._refresh_cards(uow, case)
+        await self.queue(uow, dialogue.chat_id, self.t(confirm, number=case.number))
+
+    async def _post_echo(self, uow: UnitOfWork, case: Case, member: Member) -> None:
+        """回音: tell the group, as a reply to the resident's message, what was done, by whom, how fast."""
+        took = (case.resolved_at or case.updated_at) - case.created_at
+        text = self.t(
+            "case.echo",
+            number=case.number,
+            category=self.category_name(case.category),
+            building=await self._building_name(uow, case),
+            note=mask_text(case.resolution_note or ""),
+            role=self.role_name(member.main_role()),
+            name=member.name,
+            took=self.deps.texts.duration(took.total_seconds()),
+        )
+        cid = case.id or 0
+        buttons = [
+            [
+                Button(self.t("button.satisfied"), CallbackData("rate", cid, "good").pack()),
+                Button(self.t("button.unsatisfied"), CallbackData("rate", cid, "bad").pack()),
+            ]
+        ]
+        await self.queue(uow, case.chat_id, text, reply_to=case.message_id, buttons=buttons, ref=echo_ref(case))
+
+    # ---- the resident's rating -----------------------------------------------------------------
+
+    async def rate(self, uow: UnitOfWork, member: Member, data: CallbackData) -> PressAnswer:
+        """满意 closes the case; 不满意 reopens it and tells the assignee. Only the reporter counts."""
+        case = await uow.cases.get(data.target_id, for_update=True)
+        if case is None:
+            raise NotFound("error.case_not_found")
+        if case.reporter_id != member.user_id:
+            raise PermissionDenied("error.not_reporter")
+        if data.arg not in ("good", "bad"):
+            raise InvalidTransition("error.bad_button")
+        satisfied = data.arg == "good"
+        case.status = next_status(case.status, CaseAction.CLOSE if satisfied else CaseAction.REOPEN)
+        case.rating = "satisfied" if satisfied else "unsatisfied"
+        await self._record(uow, case, "rated_" + case.rating, member)
+        echo = self.t("case.rated_line_good" if satisfied else "case.rated_line_bad")
+        echo_messages = await uow.outbox.by_ref(echo_ref(case))
+        if echo_messages:
+            await self.queue_edit(uow, echo_ref(case), echo_messages[-1].text + "\n" + echo)
+        if not satisfied:
+            await self._tell_assignee_reopened(uow, case)
+            await self._refresh_cards(uow, case)
+        return PressAnswer(self.t("case.thanks_for_rating"))
+
+    async def _tell_assignee_reopened(self, uow: UnitOfWork, case: Case) -> None:
+        text = self.t("case.reopened_notice", number=case.number) + "\n\n" + await self._dispatch_text(uow, case)
+        assignee = await uow.members.get(case.assignee_id) if case.assignee_id else None
+        if assignee is not None and assignee.can_message_privately:
+            await self.queue(uow, assignee.user_id, text, buttons=self._dispatch_buttons(case), ref=dispatch_ref(case))
+            return
+        for staff_chat in await uow.chats.of_kind(case.community_id, ChatKind.STAFF):
+            await self.queue(uow, staff_chat.chat_id, text, buttons=self._dispatch_buttons(case), ref=dispatch_ref(case))
+
+    # ---- reading -------------------------------------------------------------------------------
+
+    async def describe(self, uow: UnitOfWork, member: Member, chat: Chat, number: int) -> str:
+        """/case N: the state and history of a case; staff in staff or private chats see full details."""
+        community = await uow.communities.default()
+        case = await uow.cases.by_number(community.id, number)
+        if case is None:
+            raise NotFound("error.case_number_not_found", number=number)
+        full = (member.is_staff or self.is_admin(member)) and chat.kind in (
+            ChatKind.STAFF,
+            ChatKind.ADMIN,
+            ChatKind.PRIVATE,
+        )
+        full = full or (chat.kind == ChatKind.PRIVATE and case.reporter_id == member.user_id)
+        lines = [
+            self.t(
+                "case.detail_head",
+                urgent=self.t("case.urgent_mark") if case.urgent else "",
+                number=case.number,
+                category=self.category_name(case.category),
+                building=await self._building_name(uow, case),
+                status=self._status_line(case),
+            ),
+            self.t(
+                "case.detail_text",
+                text=shorten(case.text, 800) if full else shorten(mask_text(case.text), 60),
+            ),
+        ]
+        if full:
+            lines.append(self.t("case.detail_reporter", reporter=case.reporter_name))
+        if case.due_at and case.is_active:
+            lines.append(self.t("case.detail_due", due=self.local_time(case.due_at)))
+        lines.append(self.t("case.detail_history"))
+        for event in await uow.cases.events(case.id or 0):
+            who = event.actor_name if full or event.kind not in ("opened", "rated_satisfied", "rated_unsatisfied") else ""
+            if event.kind == "opened" and not full:
+                who = self.t("case.reporter_masked")
+            note = ""
+            if event.note and event.kind in ("resolved", "explained"):
+                note = "：" + (event.note if full else mask_text(event.note))
+            lines.append(
+                self.t(
+                    "case.detail_event",
+                    at=self.local_time(event.at),
+                    what=self.t(f"event.{event.kind}"),
+                    who=who or "",
+                    note=note,
+                )
+            )
+        return "\n".join(lines)
+
+    async def list_mine(self, uow: UnitOfWork, member: Member) -> str:
+        """/mycases: the cases a member works on and the ones they reported that are still open."""
+        assigned = await uow.cases.active_for_assignee(member.user_id)
+        reported = await uow.cases.active_for_reporter(member.user_id)
+        if not assigned and not reported:
+            return self.t("case.mine_none")
+        lines: list[str] = []
+        for title, cases in (("case.mine_assigned", assigned), ("case.mine_reported", reported)):
+            if not cases:
+                continue
+            lines.append(self.t(title, count=len(cases)))
+            for case in cases:
+                lines.append(
+                    self.t(
+                        "case.mine_line",
+                        number=case.number,
+                        category=self.category_name(case.category),
+                        summary=shorten(mask_text(case.text), 30),
+                        status=self.t(f"state.{case.status.value}"),
+                    )
+                )
+        return "\n".join(lines)
+

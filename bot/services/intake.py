@@ -1,0 +1,106 @@
+"""Intake: a resident's message becomes nothing (chat), a question to its author, or a case."""
+
+from __future__ import annotations
+
+import logging
+
+from bot.core.callbacks import CallbackData
+from bot.core.classification import Classification
+from bot.core.errors import NotFound, PermissionDenied
+from bot.core.events import IncomingMessage, PressAnswer
+from bot.core.model import Button, Chat, ChatKind, Community, Member, PendingAsk
+from bot.core.ports import UnitOfWork
+from bot.services.base import Deps, Service
+from bot.services.cases import CaseService
+
+log = logging.getLogger(__name__)
+
+MAX_TEXT = 4096
+
+
+class IntakeService(Service):
+    """Decides what a message in a building group is, and acts on it."""
+
+    def __init__(self, deps: Deps, cases: CaseService) -> None:
+        super().__init__(deps)
+        self.cases = cases
+
+    async def take_message(self, uow: UnitOfWork, event: IncomingMessage) -> None:
+        """Handle one message from a person inside the caller's transaction."""
+        community = await uow.communities.default()
+        member = await self.member_of(uow, event.actor)
+        chat = await self.chat_of(uow, event.chat, community)
+        if chat.kind == ChatKind.PRIVATE and not member.can_message_privately:
+            await uow.members.set_private_chat(member.user_id, True)
+        if event.edited:
+            return  # an edit never opens a second case; the first decision stands
+        text = event.text[:MAX_TEXT]
+        dialogue = await uow.dialogues.get(chat.chat_id, member.user_id)
+        if dialogue is not None and text.strip():
+            if dialogue.expires_at is not None and dialogue.expires_at < self.deps.clock.now():
+                await uow.dialogues.delete(chat.chat_id, member.user_id)
+            else:
+                await self.cases.finish_with_note(uow, member, dialogue, text)
+                return
+        if chat.kind == ChatKind.PRIVATE:
+            await self.queue(uow, chat.chat_id, self.t("intake.private_hint"), reply_to=event.message_id)
+            return
+        if chat.kind != ChatKind.BUILDING or not chat.active or not text.strip():
+            return
+        await self._recognise(uow, community, chat, member, event, text)
+
+    async def _recognise(
+        self, uow: UnitOfWork, community: Community, chat: Chat, member: Member, event: IncomingMessage, text: str
+    ) -> None:
+        verdict = self.deps.classifier.classify(text)
+        if not verdict.is_request:
+            return
+        if verdict.confidence < self.deps.rules.ask_threshold and not verdict.urgent:
+            await self._ask_author(uow, chat, member, event, text, verdict.category, verdict.urgent)
+            return
+        await self.cases.open_case(uow, community, chat, member, event.message_id, text, verdict)
+
+    async def _ask_author(
+        self, uow: UnitOfWork, chat: Chat, member: Member, event: IncomingMessage, text: str, category: str, urgent: bool
+    ) -> None:
+        ask = await uow.asks.add(
+            PendingAsk(
+                None, chat.chat_id, event.message_id, member.user_id, member.name, text, category, urgent,
+                self.deps.clock.now(),
+            )
+        )
+        aid = ask.id or 0
+        buttons = [
+            [
+                Button(self.t("button.ask_yes"), CallbackData("ask", aid, "y").pack()),
+                Button(self.t("button.ask_no"), CallbackData("ask", aid, "n").pack()),
+            ]
+        ]
+        await self.queue(
+            uow,
+            chat.chat_id,
+            self.t("intake.ask", category=self.category_name(category)),
+            reply_to=event.message_id,
+            buttons=buttons,
+            ref=f"ask:{aid}",
+        )
+
+    async def answer_ask(self, uow: UnitOfWork, member: Member, data: CallbackData) -> PressAnswer:
+        """登记 / 不用: only the author's press counts; 登记 opens the case."""
+        ask = await uow.asks.get(data.target_id)
+        if ask is None:
+            raise NotFound("error.ask_gone")
+        if ask.author_id != member.user_id:
+            raise PermissionDenied("error.not_author")
+        await uow.asks.delete(ask.id or 0)
+        if data.arg != "y":
+            await self.queue_edit(uow, f"ask:{ask.id}", self.t("intake.ask_declined"))
+            return PressAnswer(self.t("intake.ask_declined_toast"))
+        community = await uow.communities.default()
+        chat = await uow.chats.get(ask.chat_id)
+        if chat is None or chat.kind != ChatKind.BUILDING:
+            raise NotFound("error.ask_gone")
+        verdict = Classification(ask.text, ask.category, ask.urgent, 1.0, rule="author_confirmed")
+        case = await self.cases.open_case(uow, community, chat, member, ask.message_id, ask.text, verdict)
+        await self.queue_edit(uow, f"ask:{ask.id}", self.t("intake.ask_accepted", number=case.number))
+        return PressAnswer(self.t("intake.ask_accepted_toast", number=case.number))

@@ -1,0 +1,1 @@
+"""Chat-framework adapters: translate updates in, call a service, send results out."""

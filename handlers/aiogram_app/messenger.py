@@ -1,0 +1,103 @@
+"""The Messenger port over aiogram's Bot, with Telegram's errors mapped to the core's delivery errors."""
+
+from __future__ import annotations
+
+from aiogram import Bot
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramMigrateToChat,
+    TelegramNetworkError,
+    TelegramNotFound,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from aiogram.types import (
+    ForceReply,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    ReplyParameters,
+)
+
+from bot.core.model import OutgoingMessage
+from bot.core.ports import ChatGone, ChatMoved, Rejected, RetryLater, Uncertain, Unreachable
+
+SEND_TIMEOUT = 15
+# Connection failures happen before Telegram sees the request: those are safe to retry.
+_CERTAIN_FAILURES = ("ClientConnectorError", "ClientConnectionError", "ClientProxyConnectionError")
+
+
+def keyboard(message: OutgoingMessage) -> InlineKeyboardMarkup | ForceReply | None:
+    """The reply markup of an outgoing message."""
+    if message.buttons:
+        return InlineKeyboardMarkup(
+            inline_keyboard=[
+                [InlineKeyboardButton(text=b.text, callback_data=b.data, url=b.url) for b in row]
+                for row in message.buttons
+            ]
+        )
+    if message.force_reply:
+        return ForceReply(force_reply=True, selective=True)
+    return None
+
+
+class AiogramMessenger:
+    """Sends and edits messages with aiogram."""
+
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+
+    async def send(self, message: OutgoingMessage) -> int:
+        """Send a message; returns Telegram's message id."""
+        reply = (
+            ReplyParameters(message_id=message.reply_to_message_id, allow_sending_without_reply=True)
+            if message.reply_to_message_id
+            else None
+        )
+        async with _mapped_errors():
+            sent = await self.bot.send_message(
+                chat_id=message.chat_id,
+                text=message.text,
+                reply_parameters=reply,
+                reply_markup=keyboard(message),
+                request_timeout=SEND_TIMEOUT,
+            )
+        return sent.message_id
+
+    async def edit(self, message: OutgoingMessage, message_id: int) -> None:
+        """Edit the text and buttons of an earlier message."""
+        markup = keyboard(message)
+        async with _mapped_errors():
+            await self.bot.edit_message_text(
+                chat_id=message.chat_id,
+                message_id=message_id,
+                text=message.text,
+                reply_markup=markup if isinstance(markup, InlineKeyboardMarkup) else None,
+                request_timeout=SEND_TIMEOUT,
+            )
+
+
+class _mapped_errors:
+    """Translate aiogram's exceptions into the core's DeliveryError family."""
+
+    async def __aenter__(self) -> None:
+        return None
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object) -> bool:
+        if exc is None:
+            return False
+        if isinstance(exc, TelegramRetryAfter):
+            raise RetryLater(float(exc.retry_after)) from exc
+        if isinstance(exc, TelegramMigrateToChat):
+            raise ChatMoved(exc.migrate_to_chat_id) from exc
+        if isinstance(exc, TelegramForbiddenError):
+            raise ChatGone(exc.message) from exc
+        if isinstance(exc, TelegramBadRequest | TelegramNotFound):
+            raise Rejected(exc.message) from exc
+        if isinstance(exc, TelegramServerError):
+            raise Unreachable(exc.message) from exc
+        if isinstance(exc, TelegramNetworkError):
+            if any(name in exc.message for name in _CERTAIN_FAILURES):
+                raise Unreachable(exc.message) from exc
+            raise Uncertain(exc.message) from exc
+        return False

@@ -1,0 +1,1 @@
+"""Persistence: SQLAlchemy 2 async models, repositories, the unit of work and Alembic migrations."""

@@ -1,0 +1,216 @@
+"""SQLAlchemy table models. Telegram ids are BIGINT; times are stored in UTC."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC datetime on every backend (SQLite keeps no zone of its own)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: object) -> datetime | None:
+        """Store as UTC."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: object) -> datetime | None:
+        """Read back as aware UTC."""
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    """Base of all table models."""
+
+
+class CommunityRow(Base):
+    __tablename__ = "communities"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
+    locale: Mapped[str] = mapped_column(String(16), default="zh-Hans")
+    next_case_no: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class GridRow(Base):
+    __tablename__ = "grids"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"))
+    name: Mapped[str] = mapped_column(String(100))
+    __table_args__ = (UniqueConstraint("community_id", "name"),)
+
+
+class BuildingRow(Base):
+    __tablename__ = "buildings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"))
+    grid_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id"), nullable=True)
+    name: Mapped[str] = mapped_column(String(100))
+    __table_args__ = (UniqueConstraint("community_id", "name"),)
+
+
+class ChatRow(Base):
+    __tablename__ = "chats"
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"))
+    kind: Mapped[str] = mapped_column(String(16), default="unbound")
+    title: Mapped[str] = mapped_column(String(255), default="")
+    building_id: Mapped[int | None] = mapped_column(ForeignKey("buildings.id"), nullable=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    __table_args__ = (Index("ix_chats_kind", "community_id", "kind"),)
+
+
+class MemberRow(Base):
+    __tablename__ = "members"
+
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    name: Mapped[str] = mapped_column(String(255))
+    username: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    can_message_privately: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class RoleGrantRow(Base):
+    __tablename__ = "member_roles"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("members.user_id"))
+    role: Mapped[str] = mapped_column(String(32))
+    scope_kind: Mapped[str] = mapped_column(String(16), default="community")
+    scope_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    __table_args__ = (
+        UniqueConstraint("user_id", "role", "scope_kind", "scope_id"),
+        Index("ix_member_roles_role", "role", "scope_kind", "scope_id"),
+    )
+
+
+class CaseRow(Base):
+    __tablename__ = "cases"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"))
+    number: Mapped[int] = mapped_column(Integer)
+    category: Mapped[str] = mapped_column(String(32))
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    text: Mapped[str] = mapped_column(Text)
+    reporter_id: Mapped[int] = mapped_column(BigInteger)
+    reporter_name: Mapped[str] = mapped_column(String(255))
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    message_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    building_id: Mapped[int | None] = mapped_column(ForeignKey("buildings.id"), nullable=True)
+    status: Mapped[str] = mapped_column(String(16))
+    assignee_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    assignee_name: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    escalation_level: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    resolution_note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    rating: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    source: Mapped[str] = mapped_column(String(16), default="group")
+    __table_args__ = (
+        UniqueConstraint("community_id", "number"),
+        Index("ix_cases_status_due", "status", "due_at"),
+        Index("ix_cases_assignee", "assignee_id", "status"),
+        Index("ix_cases_reporter", "reporter_id", "status"),
+        Index("ix_cases_building", "building_id", "status"),
+    )
+
+
+class CaseEventRow(Base):
+    __tablename__ = "case_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    kind: Mapped[str] = mapped_column(String(32))
+    actor_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    actor_name: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class OutboxRow(Base):
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8), default="send")
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    text: Mapped[str] = mapped_column(Text)
+    buttons: Mapped[str | None] = mapped_column(Text, nullable=True)
+    reply_to_message_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    force_reply: Mapped[bool] = mapped_column(Boolean, default=False)
+    edit_of: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    target_message_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    ref: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    status: Mapped[str] = mapped_column(String(8), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    message_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    not_before: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    __table_args__ = (Index("ix_outbox_pending", "status", "id"),)
+
+
+class InboxRow(Base):
+    __tablename__ = "inbox"
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    raw: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    dead: Mapped[bool] = mapped_column(Boolean, default=False)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    __table_args__ = (Index("ix_inbox_pending", "handled_at", "dead", "update_id"),)
+
+
+class DialogueRow(Base):
+    __tablename__ = "dialogues"
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    kind: Mapped[str] = mapped_column(String(32))
+    case_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    prompt_outbox_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class PendingAskRow(Base):
+    __tablename__ = "pending_asks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    message_id: Mapped[int] = mapped_column(BigInteger)
+    author_id: Mapped[int] = mapped_column(BigInteger)
+    author_name: Mapped[str] = mapped_column(String(255))
+    text: Mapped[str] = mapped_column(Text)
+    category: Mapped[str] = mapped_column(String(32))
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    outbox_id: Mapped[int | None] = mapped_column(Integer, nullable=True)

@@ -15,7 +15,9 @@ DEFAULT_RULES = Path(__file__).parent / "data" / "community.yaml"
 class Settings(BaseSettings):
     """Everything the process reads from its environment, read once at start-up."""
 
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", env_ignore_empty=True
+    )
 
     bot_token: SecretStr | None = None
     telegram_api_url: str | None = None

@@ -1,0 +1,33 @@
+# 邻里说事 — everything a newcomer needs: `make test` and `make run` (see README.md).
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: install test lint run simulator bench clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)  ## create .venv and install the project with its test tools
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+test: $(STAMP)  ## lint, then the whole test suite
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+run: $(STAMP)  ## run the bot with the settings in .env (BOT_TOKEN, TELEGRAM_API_URL …)
+	$(BIN)/residents-bot run
+
+simulator: $(STAMP)  ## start only the local Bot API simulator on 127.0.0.1:8081
+	$(BIN)/residents-bot simulator --port 8081
+
+bench: $(STAMP)  ## benchmarks that print figures (see docs/BENCHMARKS.md)
+	$(BIN)/python bench/ingest.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache data

@@ -106,7 +106,7 @@ class Pacer:
         self._paused[chat_id] = self.now() + seconds
 
 
-@dataclass(slots=True)
+@dataclass
 class OutboxSender:
     """Drains the outbox: one task, concurrent sends to different chats, strict order within a chat."""
 

@@ -1,0 +1,498 @@
+"""Keyword classifier of residents' messages: weighted domain keywords, cues and patterns, jieba for word boundaries."""
+
+from __future__ import annotations
+
+import math
+import re
+import re._parser as sre_parse
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jieba
+
+from bot.core.classification import NONE, Classification
+from nlp.normalize import NormalizedText, Normalizer
+from nlp.segmenter import build_tokenizer
+from nlp.taxonomy import Taxonomy, default_taxonomy, load_taxonomy
+
+# Matching looks at the first characters only: a 4096-character rant is classified on its opening,
+# which is where residents say what is wrong.
+MAX_SCAN_CHARS = 600
+MAX_TOKEN_CHARS = 300
+# Occurrences of one single-character keyword checked against word boundaries before giving up.
+_MAX_BOUNDARY_CHECKS = 4
+_CLAUSE = re.compile(r"[^,.!?;:。、~…\s]+")
+
+
+
+@dataclass(frozen=True, slots=True)
+class _Meaning:
+    """What a matched term is evidence of: category weights, request-cue and chat-cue weight."""
+
+    categories: tuple[tuple[str, float], ...] = ()
+    request: float = 0.0
+    chat: float = 0.0
+    polite: bool = False
+
+
+class _Matcher:
+    """The compiled form of a taxonomy: a term dictionary for the scan and compiled patterns.
+
+    Immutable once built, so any number of threads may read it; a change of keywords builds a new one.
+    """
+
+    def __init__(self, taxonomy: Taxonomy, normalizer: Normalizer) -> None:
+        """Fold every term like a message and index terms by their first character."""
+        politeness = {normalizer.fold(term) for term in taxonomy.politeness}
+        categories: dict[str, dict[str, float]] = {}
+        request: dict[str, float] = {}
+        chat: dict[str, float] = {}
+        for category in taxonomy.categories:
+            for term, weight in category.keywords.items():
+                weights = categories.setdefault(normalizer.fold(term).strip(), {})
+                weights[category.code] = weights.get(category.code, 0.0) + weight
+        for term, weight in taxonomy.request_cues.items():
+            folded = normalizer.fold(term).strip()
+            request[folded] = request.get(folded, 0.0) + weight
+        for term, weight in taxonomy.non_request_cues.items():
+            folded = normalizer.fold(term).strip()
+            chat[folded] = chat.get(folded, 0.0) + weight
+        self.terms: dict[str, _Meaning] = {
+            term: _Meaning(
+                categories=tuple(categories.get(term, {}).items()),
+                request=request.get(term, 0.0),
+                chat=chat.get(term, 0.0),
+                polite=term in politeness,
+            )
+            for term in {*categories, *request, *chat}
+            if term
+        }
+        lengths: dict[str, set[int]] = {}
+        for term in self.terms:
+            lengths.setdefault(term[0], set()).add(len(term))
+        self.first: dict[str, tuple[int, ...]] = {ch: tuple(sorted(ls, reverse=True)) for ch, ls in lengths.items()}
+        self.patterns = tuple(
+            (re.compile(p.regex), _first_chars(p.regex), p.name, p.weights) for p in taxonomy.patterns
+        )
+        self.urgent = tuple((re.compile(u.regex), _first_chars(u.regex), u.name, u.category) for u in taxonomy.urgent)
+        self.urgent_unless = tuple(normalizer.fold(term) for term in taxonomy.urgent_unless)
+        self.solved = tuple((re.compile(regex), _first_chars(regex)) for regex in taxonomy.solved_patterns)
+        self.notices = tuple((re.compile(regex), _first_chars(regex)) for regex in taxonomy.notices)
+        self.solved_negations = tuple(normalizer.fold(term) for term in taxonomy.solved_negations)
+        self.solved_unless = tuple(normalizer.fold(term) for term in taxonomy.solved_unless)
+        self.priority = taxonomy.codes
+        self.rank = {code: index for index, code in enumerate(self.priority)}
+        self.scoring = taxonomy.scoring
+
+
+@dataclass(slots=True)
+class _Evidence:
+    """What the scan found in one message."""
+
+    scores: dict[str, float]
+    request: float
+    chat: float
+    keywords: list[str]
+    patterns: list[str]
+
+
+@dataclass(slots=True)
+class _Analysis:
+    """A verdict and the evidence that led to it."""
+
+    folded: str
+    classification: Classification | None = None
+    scores: dict[str, float] = field(default_factory=dict)
+    request: float = 0.0
+    chat: float = 0.0
+    patterns: tuple[str, ...] = ()
+
+
+class KeywordClassifier:
+    """Recognises requests in building-group messages and names their category (the Classifier port)."""
+
+    def __init__(
+        self,
+        taxonomy: Taxonomy | Mapping[str, Any] | str | Path | None = None,
+        *,
+        cache_dir: str | Path | None = None,
+        tokenizer: jieba.Tokenizer | None = None,
+        normalizer: Normalizer | None = None,
+    ) -> None:
+        """Build the converter, the tokenizer (its own, initialised now) and the keyword matcher.
+
+        ``taxonomy`` is a Taxonomy, or an override (mapping or YAML path) merged over the defaults.
+        """
+        self._normalizer = normalizer or Normalizer()
+        self._tokenizer = tokenizer or build_tokenizer(cache_dir)
+        if isinstance(taxonomy, Taxonomy):
+            self._taxonomy = taxonomy
+        elif taxonomy is None:
+            self._taxonomy = default_taxonomy()
+        else:
+            self._taxonomy = load_taxonomy(taxonomy)
+        self._matcher = _Matcher(self._taxonomy, self._normalizer)
+
+    @property
+    def taxonomy(self) -> Taxonomy:
+        """The taxonomy this classifier was built from."""
+        return self._taxonomy
+
+    @property
+    def threshold(self) -> float:
+        """Confidence below which the bot asks the author whether the message is a request."""
+        return self._taxonomy.threshold
+
+    def with_taxonomy(self, taxonomy: Taxonomy | Mapping[str, Any] | str | Path) -> KeywordClassifier:
+        """A new classifier for another taxonomy, sharing this one's tokenizer and converter.
+
+        A Taxonomy is used as is; a mapping or path is an override merged over the current taxonomy.
+        Callers swap the whole classifier; this one keeps working unchanged for readers in flight.
+        """
+        if not isinstance(taxonomy, Taxonomy):
+            taxonomy = self._taxonomy.with_override(taxonomy)
+        return KeywordClassifier(taxonomy, tokenizer=self._tokenizer, normalizer=self._normalizer)
+
+    def with_keywords(
+        self, category: str, add: Mapping[str, float] | None = None, remove: tuple[str, ...] | list[str] = ()
+    ) -> KeywordClassifier:
+        """A new classifier with keywords of one category added, re-weighted or removed."""
+        changes: dict[str, float | None] = dict(add or {})
+        changes.update({term: None for term in remove})
+        return self.with_taxonomy({"categories": {category: {"keywords": changes}}})
+
+    def normalize(self, text: str) -> NormalizedText:
+        """Fold a message as the classifier sees it (Simplified, half-width, no emoji or links)."""
+        return self._normalizer.normalize(text)
+
+    def tokens(self, text: str) -> tuple[str, ...]:
+        """The jieba words of a message after folding (at most the first few hundred characters)."""
+        folded = self._normalizer.normalize(text).text[:MAX_TOKEN_CHARS]
+        return tuple(word for word in self._tokenizer.cut(folded) if word.strip())
+
+    def category_name(self, code: str, locale: str = "zh-Hans") -> str:
+        """The display name of a category code in a locale (falls back to zh-Hans, then the code)."""
+        if code == NONE:
+            names: Mapping[str, str] = self._taxonomy.none_names
+        else:
+            category = self._taxonomy.category(code)
+            if category is None:
+                return code
+            names = category.names
+        return names.get(_locale(locale)) or names.get("zh-Hans") or code
+
+    def classify(self, text: str, *, explain: bool = False) -> Classification:
+        """Classify one message; never raises. With ``explain`` the jieba tokens are included."""
+        try:
+            return self._analyse(text, explain).classification
+        except Exception:  # noqa: BLE001 - the port promises never to raise on any input
+            safe = text if isinstance(text, str) else ""
+            return Classification(text=safe, category=NONE, urgent=False, confidence=0.0, rule="error")
+
+    def explain(self, text: str) -> dict[str, Any]:
+        """The verdict with the evidence behind it: folded text, scores, cues, patterns, tokens."""
+        analysis = self._analyse(text, True)
+        verdict = analysis.classification
+        return {
+            "text": verdict.text,
+            "category": verdict.category,
+            "urgent": verdict.urgent,
+            "confidence": verdict.confidence,
+            "keywords": list(verdict.keywords),
+            "rule": verdict.rule,
+            "tokens": list(verdict.tokens),
+            "folded": analysis.folded,
+            "scores": {code: round(score, 2) for code, score in sorted(analysis.scores.items(), key=lambda kv: -kv[1])},
+            "request_cues": round(analysis.request, 2),
+            "chat_cues": round(analysis.chat, 2),
+            "patterns": list(analysis.patterns),
+        }
+
+    def _analyse(self, text: str, explain: bool) -> _Analysis:
+        """The classification proper, with its evidence (see classify)."""
+        original = text if isinstance(text, str) else ("" if text is None else str(text))
+        folded = self._normalizer.normalize(original)
+        scan = folded.text[:MAX_SCAN_CHARS]
+        tokens: tuple[str, ...] = ()
+        if explain:
+            tokens = tuple(word for word in self._tokenizer.cut(scan[:MAX_TOKEN_CHARS]) if word.strip())
+        analysis = _Analysis(folded=folded.text)
+
+        def verdict(category: str, confidence: float, rule: str, keywords=(), urgent: bool = False) -> _Analysis:
+            analysis.classification = Classification(
+                text=original,
+                category=category,
+                urgent=urgent,
+                confidence=round(min(max(confidence, 0.0), 1.0), 3),
+                keywords=tuple(keywords),
+                rule=rule,
+                tokens=tokens,
+            )
+            return analysis
+
+        if not folded.has_content:
+            return verdict(NONE, 0.99, "emoji_only" if folded.emoji_only else "empty")
+        matcher = self._matcher
+        scoring = matcher.scoring
+        present = _present(scan)
+        evidence = self._scan(scan, present)
+        urgent_name, urgent_category, urgent_fragment = self._urgent(scan, present)
+        if urgent_name:
+            evidence.keywords.append(urgent_fragment)
+            if urgent_category in matcher.rank:
+                evidence.scores[urgent_category] = evidence.scores.get(urgent_category, 0.0) + scoring.urgent_hint
+        request = min(evidence.request, scoring.max_cues)
+        chat = min(evidence.chat, scoring.max_chat_cues)
+        analysis.scores, analysis.request, analysis.chat = evidence.scores, request, chat
+        analysis.patterns = tuple(evidence.patterns)
+        chosen, decided_by_priority, runner_up = self._choose(evidence.scores)
+        # How strongly the message names a problem at all, whichever category priority then picks.
+        strength = max(evidence.scores.values(), default=0.0) if chosen else 0.0
+        keywords = _unique(evidence.keywords)
+
+        if urgent_name:
+            category = chosen or ("other" if "other" in matcher.rank else matcher.priority[-1])
+            return verdict(category, 0.95, f"urgent:{urgent_name}", keywords, urgent=True)
+        solved = self._solved(scan, present)
+        if solved:
+            return verdict(NONE, 0.9, "solved", _unique([solved, *keywords]))
+        notice = next(
+            (m.group() for m in (p.search(scan) for p, chars in matcher.notices if _may_match(chars, present)) if m), ""
+        )
+        if notice:
+            return verdict(NONE, 0.9, "notice", _unique([notice, *keywords]))
+        if len(scan) <= 3 and _content_length(scan) <= 1:
+            return verdict(NONE, 0.95, "too_short", keywords)
+
+        evidence_score = strength + scoring.cue_factor * request - scoring.chat_factor * chat
+        if chosen and strength > 0 and evidence_score >= scoring.request_min:
+            chosen_strength = evidence.scores[chosen]
+            confidence = self._confidence(evidence_score) * (1.0 - 0.35 * min(1.0, runner_up / chosen_strength))
+            return verdict(chosen, confidence, "priority" if decided_by_priority else "keywords", keywords)
+        other_score = request - scoring.chat_factor * chat
+        if request >= scoring.other_min_cues and other_score > 0 and strength < scoring.fit_min and "other" in matcher.rank:
+            return verdict("other", self._confidence(other_score), "request_cues", keywords)
+        rule = "chat_cues" if chat > 0 else ("weak_evidence" if keywords else "no_evidence")
+        return verdict(NONE, 1.0 - self._confidence(max(evidence_score, other_score)), rule, keywords)
+
+    def _scan(self, text: str, present: tuple[set[str], set[str]]) -> _Evidence:
+        """Find the dictionary's terms (the longest where they overlap) and the patterns; add up weights."""
+        matcher = self._matcher
+        first, terms = matcher.first, matcher.terms
+        size = len(text)
+        scores: dict[str, float] = {}
+        request = chat = politeness = 0.0
+        keywords: list[str] = []
+        counted: set[str] = set()
+        boundary_checks: dict[str, int] = {}
+        reach = 0
+        for start, char in enumerate(text):
+            lengths = first.get(char)
+            if lengths is None:
+                continue
+            for length in lengths:
+                end = start + length
+                # Only the longest term starting here can count: shorter ones lie inside it.
+                if end > size or end <= reach:
+                    continue
+                term = text[start:end]
+                meaning = terms.get(term)
+                if meaning is None:
+                    continue
+                reach = end
+                if term in counted:
+                    break
+                if length == 1:
+                    checks = boundary_checks.get(term, 0)
+                    if checks >= _MAX_BOUNDARY_CHECKS:
+                        break
+                    boundary_checks[term] = checks + 1
+                    if not self._is_word(text, start, end):
+                        break
+                counted.add(term)
+                keywords.append(term)
+                for code, weight in meaning.categories:
+                    scores[code] = scores.get(code, 0.0) + weight
+                request += meaning.request
+                chat += meaning.chat
+                if meaning.polite:
+                    politeness += meaning.chat
+                break
+        if request > 0:
+            # 麻烦看一下，谢谢: thanks in advance is politeness, not chat.
+            chat -= politeness
+        patterns: list[str] = []
+        for pattern, first_chars, name, weights in matcher.patterns:
+            if _may_match(first_chars, present) and pattern.search(text):
+                patterns.append(name)
+                for code, weight in weights.items():
+                    if code == NONE:
+                        chat += weight
+                    else:
+                        scores[code] = scores.get(code, 0.0) + weight
+        return _Evidence(scores=scores, request=request, chat=chat, keywords=keywords, patterns=patterns)
+
+    def _is_word(self, text: str, start: int, end: int) -> bool:
+        """True when jieba segments text[start:end] as a word of its own (not inside a longer word)."""
+        low = max(0, start - 4)
+        position = low
+        boundaries = {low}
+        for word in self._tokenizer.cut(text[low : end + 4], HMM=False):
+            position += len(word)
+            boundaries.add(position)
+            if position >= end:
+                break
+        return start in boundaries and end in boundaries
+
+    def _choose(self, scores: dict[str, float]) -> tuple[str | None, bool, float]:
+        """The category that wins: the first in priority order among those that fit, else the strongest.
+
+        Returns the code, whether priority overruled a stronger category, and the best other score.
+        """
+        matcher = self._matcher
+        positive = {code: score for code, score in scores.items() if score > 0 and code in matcher.rank}
+        if not positive:
+            return None, False, 0.0
+        strongest = max(positive, key=lambda code: (positive[code], -matcher.rank[code]))
+        fitting = [code for code in positive if positive[code] >= matcher.scoring.fit_min]
+        chosen = min(fitting, key=matcher.rank.__getitem__) if fitting else strongest
+        runner_up = max((score for code, score in positive.items() if code != chosen), default=0.0)
+        return chosen, chosen != strongest, runner_up
+
+    def _urgent(self, text: str, present: tuple[set[str], set[str]]) -> tuple[str, str | None, str]:
+        """The first urgent pattern that matches in a clause without a drill/past/hypothetical word."""
+        matcher = self._matcher
+        for pattern, first_chars, name, category in matcher.urgent:
+            if not _may_match(first_chars, present):
+                continue
+            for match in pattern.finditer(text):
+                clause = _clause_around(text, match.start(), match.end())
+                if not any(word in clause for word in matcher.urgent_unless):
+                    return name, category, match.group()
+        return "", None, ""
+
+    def _solved(self, text: str, present: tuple[set[str], set[str]]) -> str:
+        """The phrase reporting the problem as solved or thanking for a fix, or '' if there is none."""
+        matcher = self._matcher
+        for pattern, first_chars in matcher.solved:
+            if not _may_match(first_chars, present):
+                continue
+            for match in pattern.finditer(text):
+                before = text[max(0, match.start() - 3) : match.start()]
+                after = text[match.end() : match.end() + 2]
+                if any(word in before for word in matcher.solved_negations):
+                    continue
+                if any(mark in after for mark in ("吗", "没", "么", "?", "不")):
+                    continue
+                if any(word in text for word in matcher.solved_unless):
+                    return ""
+                return match.group()
+        return ""
+
+    def _confidence(self, evidence: float) -> float:
+        """Probability-like confidence that a message with this much evidence is a request."""
+        scoring = self._matcher.scoring
+        return 1.0 / (1.0 + math.exp(-scoring.slope * (evidence - scoring.midpoint)))
+
+
+class _Prefixes:
+    """What every match of a regex must start with: one of these characters or character pairs.
+
+    A set test against the message's characters and pairs skips most patterns without running them.
+    """
+
+    __slots__ = ("chars", "pairs")
+
+    def __init__(self, chars: frozenset[str], pairs: frozenset[str]) -> None:
+        """Keep single-character and two-character prefixes."""
+        self.chars = chars
+        self.pairs = pairs
+
+
+def _may_match(prefixes: _Prefixes | None, present: tuple[set[str], set[str]]) -> bool:
+    """False when nothing that could start a match occurs in the text (present = chars, pairs)."""
+    if prefixes is None:
+        return True
+    return not prefixes.pairs.isdisjoint(present[1]) or not prefixes.chars.isdisjoint(present[0])
+
+
+def _present(text: str) -> tuple[set[str], set[str]]:
+    """The characters and adjacent character pairs of a text."""
+    return set(text), {text[i : i + 2] for i in range(len(text) - 1)}
+
+
+def _first_chars(regex: str) -> _Prefixes | None:
+    """The prefixes that every match of the regex starts with, or None when they cannot be told."""
+    try:
+        parsed = sre_parse.parse(regex)
+    except Exception:  # noqa: BLE001 - an unusual regex just goes without the shortcut
+        return None
+    prefixes = _sequence_prefixes(list(parsed))
+    if not prefixes:
+        return None
+    return _Prefixes(
+        frozenset(p for p in prefixes if len(p) == 1), frozenset(p for p in prefixes if len(p) == 2)
+    )
+
+
+def _sequence_prefixes(items: list[Any]) -> set[str] | None:
+    """Prefixes (one or two characters) of a parsed regex sequence; None when unknown."""
+    items = [(op, value) for op, value in items if str(op) != "AT"]
+    if not items:
+        return None
+    op, value = items[0]
+    name = str(op)
+    if name == "LITERAL":
+        if len(items) > 1 and str(items[1][0]) == "LITERAL":
+            return {chr(value) + chr(items[1][1])}
+        return {chr(value)}
+    if name == "IN":
+        chars = set()
+        for item_op, item_value in value:
+            if str(item_op) != "LITERAL":
+                return None
+            chars.add(chr(item_value))
+        return chars
+    if name == "SUBPATTERN":
+        return _sequence_prefixes(list(value[-1]))
+    if name == "BRANCH":
+        prefixes: set[str] = set()
+        for branch in value[1]:
+            branch_prefixes = _sequence_prefixes(list(branch))
+            if branch_prefixes is None:
+                return None
+            prefixes |= branch_prefixes
+        return prefixes
+    return None
+
+
+def _clause_around(text: str, start: int, end: int) -> str:
+    """The clause (between punctuation or spaces) that contains text[start:end]."""
+    for clause in _CLAUSE.finditer(text):
+        if clause.start() <= start < clause.end():
+            return text[clause.start() : max(end, clause.end())]
+    return text[start:end]
+
+
+def _content_length(text: str) -> int:
+    """Number of characters that are not punctuation or space."""
+    return sum(1 for char in text if char.isalnum())
+
+
+def _unique(items: list[str]) -> list[str]:
+    """Items without repeats, in first-seen order."""
+    return list(dict.fromkeys(item for item in items if item))
+
+
+def _locale(locale: str) -> str:
+    """Map locale spellings (zh_CN, zh-TW, en-US …) to the taxonomy's locales."""
+    lowered = (locale or "").replace("_", "-").lower()
+    if lowered.startswith("zh"):
+        if any(tag in lowered for tag in ("hant", "tw", "hk", "mo")):
+            return "zh-Hant"
+        return "zh-Hans"
+    if lowered.startswith("en"):
+        return "en"
+    return locale

@@ -66,6 +66,9 @@ async def build_core(
         admin_ids=frozenset(settings.admin_ids),
         timezone=settings.timezone,
     )
+    async with uow() as unit:  # the community row exists (committed) before any use case caches it
+        deps.community = await unit.communities.default()
+        await unit.commit()
     return Core(settings, engine, uow, deps, BotServices(deps))
 
 

@@ -1,4 +1,4 @@
-"""The ``residents-bot`` command: run, db, classify, eval, simulator."""
+"""The ``residents-bot`` command: run, db, classify, eval, demo, simulator."""
 
 from __future__ import annotations
 
@@ -88,6 +88,13 @@ def _cmd_simulator(args: argparse.Namespace) -> int:
     return simulator_main(argv) or 0
 
 
+def _cmd_demo(args: argparse.Namespace) -> int:
+    """Run the demo community on the local simulator, with its web chat page, until Ctrl-C."""
+    from bot.demo import run_demo
+
+    return run_demo(args.host, args.port, args.keep)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command-line interface."""
     parser = argparse.ArgumentParser(prog="residents-bot", description="邻里说事 — residents' group-chat bot")
@@ -108,6 +115,12 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate = sub.add_parser("eval", help="measure the classifier on a labelled CSV/TSV (text,label)")
     evaluate.add_argument("file")
     evaluate.set_defaults(func=_cmd_eval)
+
+    demo = sub.add_parser("demo", help="a demo community on the local simulator with a web chat page (no token)")
+    demo.add_argument("--port", type=int, default=8080, help="port of the page and the simulator (0: any free one)")
+    demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument("--keep", action="store_true", help="continue the last demo instead of starting afresh")
+    demo.set_defaults(func=_cmd_demo)
 
     sim = sub.add_parser("simulator", help="start only the local Bot API simulator")
     sim.add_argument("--host", default="127.0.0.1")

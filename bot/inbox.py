@@ -17,6 +17,8 @@ from bot.core.ports import UnitOfWorkFactory
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3
+BATCH_SIZE = 50
+BATCH_SECONDS = 0.05
 
 
 class UpdateSource(Protocol):
@@ -84,6 +86,7 @@ class InboxWorker:
     handle: UpdateHandler
     mark_handled: Callable[[int], Awaitable[None]]
     on_dead_letter: Callable[[int, str], Awaitable[None]] | None = None
+    batch_size: int = BATCH_SIZE
     processed: int = 0
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
     _stopping: bool = False
@@ -101,17 +104,38 @@ class InboxWorker:
         """Work through the inbox until stopped."""
         while not self._stopping:
             self._wake.clear()
-            handled_any = await self.drain_once()
+            try:
+                handled_any = await self.drain_once()
+            except Exception:
+                log.exception("inbox batch failed; it is retried")
+                await asyncio.sleep(1.0)
+                continue
             if not handled_any and not self._stopping:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=5.0)
 
-    async def drain_once(self, batch: int = 100) -> bool:
-        """Handle up to ``batch`` stored updates; returns whether any were found."""
+    async def drain_once(self) -> bool:
+        """Handle up to ``batch`` stored updates in one transaction; returns whether any were found.
+
+        Each update runs in its own savepoint, so one failure does not undo the others; the batch
+        stops early after BATCH_SECONDS so replies are never held back long.
+        """
         async with self.uow() as uow:
-            pending = await uow.inbox.unhandled(batch)
+            pending = await uow.inbox.unhandled(max(self.batch_size, 1))
+        if not pending:
+            return False
+        batched = getattr(self.uow, "batch", None)
+        if batched is None or self.batch_size <= 1:
+            await self._handle_all(pending)
+        else:
+            async with batched():
+                await self._handle_all(pending)
+        return True
+
+    async def _handle_all(self, pending: list[tuple[int, str, int]]) -> None:
+        deadline = asyncio.get_running_loop().time() + BATCH_SECONDS
         for update_id, raw, attempts in pending:
-            if self._stopping:
+            if self._stopping or asyncio.get_running_loop().time() > deadline:
                 break
             try:
                 await self.handle(update_id, raw)
@@ -127,4 +151,3 @@ class InboxWorker:
                     await uow.commit()
                 if dead and self.on_dead_letter is not None:
                     await self.on_dead_letter(update_id, type(err).__name__)
-        return bool(pending)

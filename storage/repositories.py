@@ -34,6 +34,7 @@ from storage.models import (
     ChatRow,
     CommunityRow,
     DialogueRow,
+    GridRow,
     InboxRow,
     MemberRow,
     OutboxRow,
@@ -60,6 +61,10 @@ class SqlCommunityRepository(_Repo):
             self.s.add(row)
             await self.s.flush()
         return Community(row.id, row.name, row.timezone, row.locale)
+
+    async def rename(self, community_id: int, name: str) -> None:
+        """Give the community its name (shown by /status and reports)."""
+        await self.s.execute(update(CommunityRow).where(CommunityRow.id == community_id).values(name=name[:100]))
 
     async def next_case_number(self, community_id: int) -> int:
         """Reserve the next readable case number (atomic under the transaction's write lock)."""
@@ -96,6 +101,22 @@ class SqlBuildingRepository(_Repo):
             self.s.add(row)
             await self.s.flush()
         return self._domain(row)
+
+    async def place_in_grid(self, building_id: int, grid_name: str) -> int:
+        """Put a building in the community's grid of that name (created when new); returns the grid id."""
+        building = await self.s.get(BuildingRow, building_id)
+        if building is None:
+            raise LookupError(f"building {building_id} does not exist")
+        grid_id = await self.s.scalar(
+            select(GridRow.id).where(GridRow.community_id == building.community_id, GridRow.name == grid_name)
+        )
+        if grid_id is None:
+            grid = GridRow(community_id=building.community_id, name=grid_name[:100])
+            self.s.add(grid)
+            await self.s.flush()
+            grid_id = grid.id
+        building.grid_id = grid_id
+        return int(grid_id)
 
     async def list(self, community_id: int) -> list[Building]:
         """All buildings of a community, by name."""

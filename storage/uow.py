@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Self
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, AsyncSessionTransaction, async_sessionmaker
 
 from storage.repositories import (
     SqlAskRepository,
@@ -19,6 +22,17 @@ from storage.repositories import (
     SqlMemberRepository,
     SqlOutboxRepository,
 )
+
+
+@dataclass
+class _Batch:
+    """An outer transaction shared by the units of work started inside ``batch()``."""
+
+    session: AsyncSession
+    queued: int = 0
+
+
+_current_batch: ContextVar[_Batch | None] = ContextVar("residents_bot_batch", default=None)
 
 
 class SqlUnitOfWork:
@@ -40,10 +54,17 @@ class SqlUnitOfWork:
         self._sessions = sessions
         self._on_outbox = on_outbox
         self.session: AsyncSession | None = None
+        self._batch: _Batch | None = None
+        self._savepoint: AsyncSessionTransaction | None = None
 
     async def __aenter__(self) -> Self:
-        """Begin the transaction and bind the repositories to it."""
-        session = self._sessions()
+        """Begin the transaction (a savepoint inside a batch) and bind the repositories to it."""
+        self._batch = _current_batch.get()
+        if self._batch is not None:
+            session = self._batch.session
+            self._savepoint = await session.begin_nested()
+        else:
+            session = self._sessions()
         self.session = session
         self.communities = SqlCommunityRepository(session)
         self.buildings = SqlBuildingRepository(session)
@@ -60,15 +81,29 @@ class SqlUnitOfWork:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         """Roll back what was not committed and release the connection."""
+        if self._savepoint is not None:
+            if self._savepoint.is_active:
+                await self._savepoint.rollback()
+            self._savepoint = None
+            self.session = None
+            return
         if self.session is not None:
             await self.session.rollback()
             await self.session.close()
             self.session = None
 
     async def commit(self) -> None:
-        """Make the work durable, then wake the outbox sender if messages were queued."""
+        """Make the work durable, then wake the outbox sender if messages were queued.
+
+        Inside a batch this releases the savepoint; the batch's commit makes it durable.
+        """
         if self.session is None:
             raise RuntimeError("unit of work used outside its block")
+        if self._savepoint is not None and self._batch is not None:
+            await self._savepoint.commit()
+            self._batch.queued += self.outbox.queued
+            self.outbox.queued = 0
+            return
         await self.session.commit()
         if self.outbox.queued and self._on_outbox is not None:
             self.outbox.queued = 0
@@ -88,4 +123,27 @@ class SqlUnitOfWorkFactory:
         """A new, unstarted unit of work."""
         return SqlUnitOfWork(self.sessions, self.on_outbox)
 
+    @asynccontextmanager
+    async def batch(self) -> AsyncIterator[None]:
+        """Run the units of work started inside as savepoints of one transaction, committed at the end.
 
+        Used by the inbox worker to handle many updates per commit; each update still succeeds or
+        fails on its own (its savepoint), and nothing is visible or sent before the batch commits.
+        """
+        if _current_batch.get() is not None:
+            yield
+            return
+        session = self.sessions()
+        batch = _Batch(session)
+        token = _current_batch.set(batch)
+        try:
+            yield
+            await session.commit()
+        except BaseException:
+            await session.rollback()
+            raise
+        finally:
+            _current_batch.reset(token)
+            await session.close()
+        if batch.queued and self.on_outbox is not None:
+            self.on_outbox()

@@ -71,7 +71,7 @@ class BotServices(Service):
         handler = self._commands.get(event.name.lower())
 
         async def work(uow: UnitOfWork) -> None:
-            community = await uow.communities.default()
+            community = await self.community(uow)
             member = await self.member_of(uow, event.actor)
             chat = await self.chat_of(uow, event.chat, community)
             if chat.kind == ChatKind.PRIVATE and not member.can_message_privately:
@@ -137,6 +137,8 @@ class BotServices(Service):
 
     async def note_update_handled(self, update_id: int) -> None:
         """Mark an update handled when no use case took it (stickers in unbound chats, service messages)."""
+        if self.deps.last_claimed_update == update_id:
+            return
         async with self.deps.uow() as uow:
             if await uow.inbox.claim(update_id, self.deps.clock.now()):
                 await uow.commit()

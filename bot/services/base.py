@@ -44,6 +44,8 @@ class Deps:
     admin_ids: frozenset[int] = frozenset()
     timezone: str = "Asia/Shanghai"
     profile: BotProfile = field(default_factory=BotProfile)
+    community: Community | None = None
+    last_claimed_update: int | None = None
 
 
 class Duplicate(Exception):
@@ -75,6 +77,7 @@ class Service:
                 await self._claim(uow, update_id)
                 result = await work(uow)
                 await uow.commit()
+                self.deps.last_claimed_update = update_id
                 return result
         except DomainError as refusal:
             log.info("update %s refused: %s", update_id, refusal.key)
@@ -82,6 +85,7 @@ class Service:
                 await self._claim(uow, update_id)
                 result = await on_refusal(uow, refusal)
                 await uow.commit()
+                self.deps.last_claimed_update = update_id
                 return result
 
     async def _claim(self, uow: UnitOfWork, update_id: int | None) -> None:
@@ -89,6 +93,12 @@ class Service:
             raise Duplicate(update_id)
 
     # ---- helpers shared by the use cases -------------------------------------------------------
+
+    async def community(self, uow: UnitOfWork) -> Community:
+        """The community this installation serves (read once, then kept)."""
+        if self.deps.community is None:
+            self.deps.community = await uow.communities.default()
+        return self.deps.community
 
     async def member_of(self, uow: UnitOfWork, actor: Actor) -> Member:
         """The member behind an actor, recorded (or renamed) as seen."""

@@ -8,7 +8,7 @@ from bot.core.callbacks import CallbackData
 from bot.core.classification import Classification
 from bot.core.errors import NotFound, PermissionDenied
 from bot.core.events import IncomingMessage, PressAnswer
-from bot.core.model import Button, Chat, ChatKind, Community, Member, PendingAsk
+from bot.core.model import Button, Chat, ChatKind, Member, PendingAsk
 from bot.core.ports import UnitOfWork
 from bot.services.base import Deps, Service
 from bot.services.cases import CaseService
@@ -26,35 +26,36 @@ class IntakeService(Service):
         self.cases = cases
 
     async def take_message(self, uow: UnitOfWork, event: IncomingMessage) -> None:
-        """Handle one message from a person inside the caller's transaction."""
-        community = await uow.communities.default()
-        member = await self.member_of(uow, event.actor)
+        """Handle one message from a person inside the caller's transaction.
+
+        Most group messages are chat: they cost a chat lookup, a dialogue lookup and the classifier,
+        and nothing is written for them but the inbox claim.
+        """
+        community = await self.community(uow)
         chat = await self.chat_of(uow, event.chat, community)
-        if chat.kind == ChatKind.PRIVATE and not member.can_message_privately:
-            await uow.members.set_private_chat(member.user_id, True)
         if event.edited:
             return  # an edit never opens a second case; the first decision stands
         text = event.text[:MAX_TEXT]
-        dialogue = await uow.dialogues.get(chat.chat_id, member.user_id)
-        if dialogue is not None and text.strip():
+        dialogue = await uow.dialogues.get(chat.chat_id, event.actor.user_id) if text.strip() else None
+        if dialogue is not None:
+            member = await self.member_of(uow, event.actor)
             if dialogue.expires_at is not None and dialogue.expires_at < self.deps.clock.now():
                 await uow.dialogues.delete(chat.chat_id, member.user_id)
             else:
                 await self.cases.finish_with_note(uow, member, dialogue, text)
                 return
         if chat.kind == ChatKind.PRIVATE:
+            member = await self.member_of(uow, event.actor)
+            if not member.can_message_privately:
+                await uow.members.set_private_chat(member.user_id, True)
             await self.queue(uow, chat.chat_id, self.t("intake.private_hint"), reply_to=event.message_id)
             return
         if chat.kind != ChatKind.BUILDING or not chat.active or not text.strip():
             return
-        await self._recognise(uow, community, chat, member, event, text)
-
-    async def _recognise(
-        self, uow: UnitOfWork, community: Community, chat: Chat, member: Member, event: IncomingMessage, text: str
-    ) -> None:
         verdict = self.deps.classifier.classify(text)
         if not verdict.is_request:
             return
+        member = await self.member_of(uow, event.actor)
         if verdict.confidence < self.deps.rules.ask_threshold and not verdict.urgent:
             await self._ask_author(uow, chat, member, event, text, verdict.category, verdict.urgent)
             return
@@ -96,7 +97,7 @@ class IntakeService(Service):
         if data.arg != "y":
             await self.queue_edit(uow, f"ask:{ask.id}", self.t("intake.ask_declined"))
             return PressAnswer(self.t("intake.ask_declined_toast"))
-        community = await uow.communities.default()
+        community = await self.community(uow)
         chat = await uow.chats.get(ask.chat_id)
         if chat is None or chat.kind != ChatKind.BUILDING:
             raise NotFound("error.ask_gone")

@@ -60,7 +60,7 @@ class BotServices(Service):
             return
 
         async def refused(uow: UnitOfWork, refusal: DomainError) -> None:
-            await self.queue(uow, event.chat.chat_id, self.t(refusal.key, **refusal.params), reply_to=event.message_id)
+            await self.queue(uow, event.chat.chat_id, self.refusal_text(refusal), reply_to=event.message_id)
 
         await self._guard(self.in_transaction(event.update_id, lambda uow: self.intake.take_message(uow, event), refused))
 
@@ -86,7 +86,7 @@ class BotServices(Service):
                 await self.queue(uow, chat.chat_id, reply, reply_to=event.message_id)
 
         async def refused(uow: UnitOfWork, refusal: DomainError) -> None:
-            await self.queue(uow, event.chat.chat_id, self.t(refusal.key, **refusal.params), reply_to=event.message_id)
+            await self.queue(uow, event.chat.chat_id, self.refusal_text(refusal), reply_to=event.message_id)
 
         await self._guard(self.in_transaction(event.update_id, work, refused))
 
@@ -107,7 +107,7 @@ class BotServices(Service):
             return await self.intake.answer_ask(uow, member, data)
 
         async def refused(uow: UnitOfWork, refusal: DomainError) -> PressAnswer:
-            return PressAnswer(self.t(refusal.key, **refusal.params), alert=False)
+            return PressAnswer(self.refusal_text(refusal), alert=False)
 
         try:
             return await self.in_transaction(event.update_id, work, refused)

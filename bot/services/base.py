@@ -116,6 +116,13 @@ class Service:
             await uow.chats.save(chat)
         return chat
 
+    def refusal_text(self, refusal: DomainError) -> str:
+        """The user-facing text of a refusal, with a case state shown by its display name."""
+        params = dict(refusal.params)
+        if "status" in params:
+            params["status"] = self.t(f"state.{params['status']}")
+        return self.t(refusal.key, **params)
+
     def is_admin(self, member: Member) -> bool:
         """True for a community admin (ADMIN_IDS or the admin role)."""
         return member.user_id in self.deps.admin_ids or member.has_role(Role.ADMIN)

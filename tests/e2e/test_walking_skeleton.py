@@ -115,3 +115,20 @@ async def test_kicked_bot_marks_chat_inactive_and_keeps_cases(world: World) -> N
     assert chat is not None and not chat.active
     async with w.runner.core.uow() as uow:
         assert await uow.cases.count_active(1) == 1
+
+
+async def test_group_migration_keeps_the_binding_and_cases(world: World) -> None:
+    w, client = world, world.client
+    old = await client.create_chat("5栋业主群", type="group")
+    bind = await w.say(old["id"], 9001, "/bind 5栋")
+    await w.reply_of(old["id"], bind)
+    await w.reply_of(old["id"], await w.say(old["id"], RESIDENT_ID, "5栋电梯坏了"))
+    new_id = await client.migrate_chat(old["id"])
+    report = await w.say(new_id, RESIDENT_ID, "5栋楼道灯坏了")
+    card = await w.reply_of(new_id, report, within=10)
+    assert card["text"].startswith("已登记 #2 · 报修 · 5栋")
+    async with w.runner.core.uow() as uow:
+        moved = await uow.chats.get(new_id)
+        assert moved is not None and moved.active and moved.building_id is not None
+        first = await uow.cases.by_number(1, 1)
+        assert first is not None and first.chat_id == new_id

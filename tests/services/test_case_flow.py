@@ -191,7 +191,7 @@ async def test_press_on_case_that_moved_on_is_refused(core: Core, ev: Events) ->
     await core.services.handle_press(ev.press(STAFF_CHAT, VOLUNTEER, "c1:resolve:1"))
     await core.services.handle_message(ev.message(STAFF_CHAT, VOLUNTEER, "已修复"))
     late = await core.services.handle_press(ev.press(STAFF_CHAT, VOLUNTEER2, "c1:claim:1"))
-    assert "不能这样操作" in late.text
+    assert late.text == "这件事当前的状态（已办结）不能这样操作。"
 
 
 async def test_note_after_the_prompt_expired_is_not_taken_as_resolution(core: Core, ev: Events, clock) -> None:

@@ -19,13 +19,27 @@ from bot.inbox import InboxWorker, Poller
 from bot.outbox import Limits, OutboxSender
 from bot.scheduler import build_scheduler
 from bot.services import BotServices, Deps
+from bot.services.admin import replay_keyword_changes
 from storage.db import create_engine, session_factory, upgrade
 from storage.uow import SqlUnitOfWorkFactory
 
 log = logging.getLogger(__name__)
 
 
-def build_classifier(rules: CommunityRules) -> Classifier:
+def classifier_for(base: Classifier, rules: CommunityRules) -> Classifier:
+    """The classifier with the community's taxonomy overrides applied (sharing base's jieba dictionary)."""
+    if not rules.taxonomy:
+        return base
+    with_taxonomy = getattr(base, "with_taxonomy", None)
+    if with_taxonomy is None:
+        raise ValueError("this classifier cannot take taxonomy overrides")
+    try:
+        return with_taxonomy(rules.taxonomy)  # type: ignore[no-any-return]
+    except ValueError as err:
+        raise ValueError(f"taxonomy in the rules file is invalid: {err}") from None
+
+
+def build_classifier() -> Classifier:
     """The jieba keyword classifier, initialised once at start-up."""
     from nlp.classifier import KeywordClassifier
 
@@ -57,17 +71,21 @@ async def build_core(
         await upgrade(engine)
     rules = load_rules(settings.rules_file)
     uow = SqlUnitOfWorkFactory(session_factory(engine))
+    base = classifier or build_classifier()
     deps = Deps(
         uow=uow,
-        classifier=classifier or build_classifier(rules),
+        classifier=classifier_for(base, rules),
         clock=clock or SystemClock(),
         texts=Catalog(settings.locale),
         rules=rules,
         admin_ids=frozenset(settings.admin_ids),
         timezone=settings.timezone,
+        rules_path=settings.rules_file,
+        classifier_factory=lambda new_rules: classifier_for(base, new_rules),
     )
     async with uow() as unit:  # the community row exists (committed) before any use case caches it
         deps.community = await unit.communities.default()
+        deps.classifier = await replay_keyword_changes(unit, deps.classifier)
         await unit.commit()
     return Core(settings, engine, uow, deps, BotServices(deps))
 

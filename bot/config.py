@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
@@ -72,14 +72,22 @@ class CategoryRule(BaseModel):
     urgent_due_minutes: float = Field(default=30, gt=0)
 
 
+class DuplicateRule(BaseModel):
+    """When a new request is the same problem as an open case."""
+
+    window_hours: float = Field(default=72, gt=0)
+    generic_words: list[str] = Field(default_factory=list)
+
+
 class CommunityRules(BaseModel):
-    """Community rules: names, thresholds and due times (categories and routing grow here)."""
+    """Community rules: timing, duplicates, and overrides of the request taxonomy."""
 
     community_name: str = "本社区"
-    ask_threshold: float = Field(default=0.5, ge=0, le=1)
     dialogue_minutes: float = Field(default=60, gt=0)
     default: CategoryRule = CategoryRule()
     categories: dict[str, CategoryRule] = Field(default_factory=dict)
+    duplicates: DuplicateRule = DuplicateRule()
+    taxonomy: dict[str, Any] | None = None
 
     def rule_for(self, category: str) -> CategoryRule:
         """The timing rule of a category (the default when it has none)."""

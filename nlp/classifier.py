@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 import re._parser as sre_parse
@@ -17,6 +18,8 @@ from nlp.normalize import NormalizedText, Normalizer
 from nlp.segmenter import build_tokenizer
 from nlp.taxonomy import Taxonomy, default_taxonomy, load_taxonomy
 
+logger = logging.getLogger(__name__)
+
 # Matching looks at the first characters only: a 4096-character rant is classified on its opening,
 # which is where residents say what is wrong.
 MAX_SCAN_CHARS = 600
@@ -24,7 +27,6 @@ MAX_TOKEN_CHARS = 300
 # Occurrences of one single-character keyword checked against word boundaries before giving up.
 _MAX_BOUNDARY_CHECKS = 4
 _CLAUSE = re.compile(r"[^,.!?;:。、~…\s]+")
-
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,14 +74,36 @@ class _Matcher:
         lengths: dict[str, set[int]] = {}
         for term in self.terms:
             lengths.setdefault(term[0], set()).add(len(term))
-        self.first: dict[str, tuple[int, ...]] = {ch: tuple(sorted(ls, reverse=True)) for ch, ls in lengths.items()}
+        self.first: dict[str, tuple[int, ...]] = {
+            ch: tuple(sorted(ls, reverse=True)) for ch, ls in lengths.items()
+        }
+        # Every regular expression gets an id; `trigger` maps a character or character pair that can
+        # start a match to the ids worth running, so a message runs only the few that could match.
+        trigger: dict[str, set[int]] = {}
+        always: set[int] = set()
+        count = iter(range(1 << 30))
+
+        def rule(regex: str) -> int:
+            rule_id = next(count)
+            prefixes = _prefixes(regex)
+            if prefixes is None:
+                always.add(rule_id)
+            else:
+                for prefix in prefixes:
+                    trigger.setdefault(prefix, set()).add(rule_id)
+            return rule_id
+
         self.patterns = tuple(
-            (re.compile(p.regex), _first_chars(p.regex), p.name, p.weights) for p in taxonomy.patterns
+            (rule(p.regex), re.compile(p.regex), p.name, p.weights) for p in taxonomy.patterns
         )
-        self.urgent = tuple((re.compile(u.regex), _first_chars(u.regex), u.name, u.category) for u in taxonomy.urgent)
+        self.urgent = tuple((rule(u.regex), re.compile(u.regex), u.name, u.category) for u in taxonomy.urgent)
+        self.solved = tuple((rule(regex), re.compile(regex)) for regex in taxonomy.solved_patterns)
+        self.notices = tuple((rule(regex), re.compile(regex)) for regex in taxonomy.notices)
+        self.trigger_char = {prefix: frozenset(ids) for prefix, ids in trigger.items() if len(prefix) == 1}
+        self.trigger_pair = {prefix: frozenset(ids) for prefix, ids in trigger.items() if len(prefix) == 2}
+        self.pair_first = frozenset(prefix[0] for prefix in self.trigger_pair)
+        self.always = frozenset(always)
         self.urgent_unless = tuple(normalizer.fold(term) for term in taxonomy.urgent_unless)
-        self.solved = tuple((re.compile(regex), _first_chars(regex)) for regex in taxonomy.solved_patterns)
-        self.notices = tuple((re.compile(regex), _first_chars(regex)) for regex in taxonomy.notices)
         self.solved_negations = tuple(normalizer.fold(term) for term in taxonomy.solved_negations)
         self.solved_unless = tuple(normalizer.fold(term) for term in taxonomy.solved_unless)
         self.priority = taxonomy.codes
@@ -96,6 +120,7 @@ class _Evidence:
     chat: float
     keywords: list[str]
     patterns: list[str]
+    rules: set[int]
 
 
 @dataclass(slots=True)
@@ -145,6 +170,11 @@ class KeywordClassifier:
         """Confidence below which the bot asks the author whether the message is a request."""
         return self._taxonomy.threshold
 
+    @property
+    def codes(self) -> tuple[str, ...]:
+        """Category codes in priority order (without ``none``)."""
+        return self._taxonomy.codes
+
     def with_taxonomy(self, taxonomy: Taxonomy | Mapping[str, Any] | str | Path) -> KeywordClassifier:
         """A new classifier for another taxonomy, sharing this one's tokenizer and converter.
 
@@ -187,7 +217,10 @@ class KeywordClassifier:
         """Classify one message; never raises. With ``explain`` the jieba tokens are included."""
         try:
             return self._analyse(text, explain).classification
-        except Exception:  # noqa: BLE001 - the port promises never to raise on any input
+        except Exception:
+            logger.exception(
+                "classifier failed on a message of %d characters", len(text) if isinstance(text, str) else 0
+            )
             safe = text if isinstance(text, str) else ""
             return Classification(text=safe, category=NONE, urgent=False, confidence=0.0, rule="error")
 
@@ -204,7 +237,10 @@ class KeywordClassifier:
             "rule": verdict.rule,
             "tokens": list(verdict.tokens),
             "folded": analysis.folded,
-            "scores": {code: round(score, 2) for code, score in sorted(analysis.scores.items(), key=lambda kv: -kv[1])},
+            "scores": {
+                code: round(score, 2)
+                for code, score in sorted(analysis.scores.items(), key=lambda kv: -kv[1])
+            },
             "request_cues": round(analysis.request, 2),
             "chat_cues": round(analysis.chat, 2),
             "patterns": list(analysis.patterns),
@@ -220,7 +256,13 @@ class KeywordClassifier:
             tokens = tuple(word for word in self._tokenizer.cut(scan[:MAX_TOKEN_CHARS]) if word.strip())
         analysis = _Analysis(folded=folded.text)
 
-        def verdict(category: str, confidence: float, rule: str, keywords=(), urgent: bool = False) -> _Analysis:
+        def verdict(
+            category: str,
+            confidence: float,
+            rule: str,
+            keywords: list[str] | tuple[str, ...] = (),
+            urgent: bool = False,
+        ) -> _Analysis:
             analysis.classification = Classification(
                 text=original,
                 category=category,
@@ -236,13 +278,15 @@ class KeywordClassifier:
             return verdict(NONE, 0.99, "emoji_only" if folded.emoji_only else "empty")
         matcher = self._matcher
         scoring = matcher.scoring
-        present = _present(scan)
-        evidence = self._scan(scan, present)
+        evidence = self._scan(scan)
+        present = evidence.rules
         urgent_name, urgent_category, urgent_fragment = self._urgent(scan, present)
         if urgent_name:
             evidence.keywords.append(urgent_fragment)
             if urgent_category in matcher.rank:
-                evidence.scores[urgent_category] = evidence.scores.get(urgent_category, 0.0) + scoring.urgent_hint
+                evidence.scores[urgent_category] = (
+                    evidence.scores.get(urgent_category, 0.0) + scoring.urgent_hint
+                )
         request = min(evidence.request, scoring.max_cues)
         chat = min(evidence.chat, scoring.max_chat_cues)
         analysis.scores, analysis.request, analysis.chat = evidence.scores, request, chat
@@ -259,7 +303,7 @@ class KeywordClassifier:
         if solved:
             return verdict(NONE, 0.9, "solved", _unique([solved, *keywords]))
         notice = next(
-            (m.group() for m in (p.search(scan) for p, chars in matcher.notices if _may_match(chars, present)) if m), ""
+            (m.group() for m in (p.search(scan) for rule, p in matcher.notices if rule in present) if m), ""
         )
         if notice:
             return verdict(NONE, 0.9, "notice", _unique([notice, *keywords]))
@@ -269,18 +313,35 @@ class KeywordClassifier:
         evidence_score = strength + scoring.cue_factor * request - scoring.chat_factor * chat
         if chosen and strength > 0 and evidence_score >= scoring.request_min:
             chosen_strength = evidence.scores[chosen]
-            confidence = self._confidence(evidence_score) * (1.0 - 0.35 * min(1.0, runner_up / chosen_strength))
+            confidence = self._confidence(evidence_score) * (
+                1.0 - 0.35 * min(1.0, runner_up / chosen_strength)
+            )
             return verdict(chosen, confidence, "priority" if decided_by_priority else "keywords", keywords)
         other_score = request - scoring.chat_factor * chat
-        if request >= scoring.other_min_cues and other_score > 0 and strength < scoring.fit_min and "other" in matcher.rank:
+        if (
+            request >= scoring.other_min_cues
+            and other_score > 0
+            and strength < scoring.fit_min
+            and "other" in matcher.rank
+        ):
             return verdict("other", self._confidence(other_score), "request_cues", keywords)
         rule = "chat_cues" if chat > 0 else ("weak_evidence" if keywords else "no_evidence")
         return verdict(NONE, 1.0 - self._confidence(max(evidence_score, other_score)), rule, keywords)
 
-    def _scan(self, text: str, present: tuple[set[str], set[str]]) -> _Evidence:
-        """Find the dictionary's terms (the longest where they overlap) and the patterns; add up weights."""
+    def _scan(self, text: str) -> _Evidence:
+        """Find the dictionary's terms (the longest where they overlap) and the patterns; add up weights.
+
+        The same pass collects the regular expressions worth running (those whose first character
+        or character pair occurs), so most messages run only a few.
+        """
         matcher = self._matcher
         first, terms = matcher.first, matcher.terms
+        trigger_char, trigger_pair, pair_first = (
+            matcher.trigger_char,
+            matcher.trigger_pair,
+            matcher.pair_first,
+        )
+        present = set(matcher.always)
         size = len(text)
         scores: dict[str, float] = {}
         request = chat = politeness = 0.0
@@ -289,6 +350,13 @@ class KeywordClassifier:
         boundary_checks: dict[str, int] = {}
         reach = 0
         for start, char in enumerate(text):
+            hit = trigger_char.get(char)
+            if hit is not None:
+                present |= hit
+            if char in pair_first:
+                hit = trigger_pair.get(text[start : start + 2])
+                if hit is not None:
+                    present |= hit
             lengths = first.get(char)
             if lengths is None:
                 continue
@@ -324,15 +392,17 @@ class KeywordClassifier:
             # 麻烦看一下，谢谢: thanks in advance is politeness, not chat.
             chat -= politeness
         patterns: list[str] = []
-        for pattern, first_chars, name, weights in matcher.patterns:
-            if _may_match(first_chars, present) and pattern.search(text):
+        for rule, pattern, name, weights in matcher.patterns:
+            if rule in present and pattern.search(text):
                 patterns.append(name)
                 for code, weight in weights.items():
                     if code == NONE:
                         chat += weight
                     else:
                         scores[code] = scores.get(code, 0.0) + weight
-        return _Evidence(scores=scores, request=request, chat=chat, keywords=keywords, patterns=patterns)
+        return _Evidence(
+            scores=scores, request=request, chat=chat, keywords=keywords, patterns=patterns, rules=present
+        )
 
     def _is_word(self, text: str, start: int, end: int) -> bool:
         """True when jieba segments text[start:end] as a word of its own (not inside a longer word)."""
@@ -356,16 +426,21 @@ class KeywordClassifier:
         if not positive:
             return None, False, 0.0
         strongest = max(positive, key=lambda code: (positive[code], -matcher.rank[code]))
-        fitting = [code for code in positive if positive[code] >= matcher.scoring.fit_min]
+        # `other` is the residual: it competes on priority only when it is also the strongest.
+        fitting = [
+            code
+            for code in positive
+            if positive[code] >= matcher.scoring.fit_min and (code != "other" or code == strongest)
+        ]
         chosen = min(fitting, key=matcher.rank.__getitem__) if fitting else strongest
         runner_up = max((score for code, score in positive.items() if code != chosen), default=0.0)
         return chosen, chosen != strongest, runner_up
 
-    def _urgent(self, text: str, present: tuple[set[str], set[str]]) -> tuple[str, str | None, str]:
+    def _urgent(self, text: str, present: set[int]) -> tuple[str, str | None, str]:
         """The first urgent pattern that matches in a clause without a drill/past/hypothetical word."""
         matcher = self._matcher
-        for pattern, first_chars, name, category in matcher.urgent:
-            if not _may_match(first_chars, present):
+        for rule, pattern, name, category in matcher.urgent:
+            if rule not in present:
                 continue
             for match in pattern.finditer(text):
                 clause = _clause_around(text, match.start(), match.end())
@@ -373,11 +448,11 @@ class KeywordClassifier:
                     return name, category, match.group()
         return "", None, ""
 
-    def _solved(self, text: str, present: tuple[set[str], set[str]]) -> str:
+    def _solved(self, text: str, present: set[int]) -> str:
         """The phrase reporting the problem as solved or thanking for a fix, or '' if there is none."""
         matcher = self._matcher
-        for pattern, first_chars in matcher.solved:
-            if not _may_match(first_chars, present):
+        for rule, pattern in matcher.solved:
+            if rule not in present:
                 continue
             for match in pattern.finditer(text):
                 before = text[max(0, match.start() - 3) : match.start()]
@@ -397,44 +472,13 @@ class KeywordClassifier:
         return 1.0 / (1.0 + math.exp(-scoring.slope * (evidence - scoring.midpoint)))
 
 
-class _Prefixes:
-    """What every match of a regex must start with: one of these characters or character pairs.
-
-    A set test against the message's characters and pairs skips most patterns without running them.
-    """
-
-    __slots__ = ("chars", "pairs")
-
-    def __init__(self, chars: frozenset[str], pairs: frozenset[str]) -> None:
-        """Keep single-character and two-character prefixes."""
-        self.chars = chars
-        self.pairs = pairs
-
-
-def _may_match(prefixes: _Prefixes | None, present: tuple[set[str], set[str]]) -> bool:
-    """False when nothing that could start a match occurs in the text (present = chars, pairs)."""
-    if prefixes is None:
-        return True
-    return not prefixes.pairs.isdisjoint(present[1]) or not prefixes.chars.isdisjoint(present[0])
-
-
-def _present(text: str) -> tuple[set[str], set[str]]:
-    """The characters and adjacent character pairs of a text."""
-    return set(text), {text[i : i + 2] for i in range(len(text) - 1)}
-
-
-def _first_chars(regex: str) -> _Prefixes | None:
-    """The prefixes that every match of the regex starts with, or None when they cannot be told."""
+def _prefixes(regex: str) -> set[str] | None:
+    """The characters or character pairs that every match of the regex starts with; None if unknown."""
     try:
         parsed = sre_parse.parse(regex)
-    except Exception:  # noqa: BLE001 - an unusual regex just goes without the shortcut
+    except Exception:
         return None
-    prefixes = _sequence_prefixes(list(parsed))
-    if not prefixes:
-        return None
-    return _Prefixes(
-        frozenset(p for p in prefixes if len(p) == 1), frozenset(p for p in prefixes if len(p) == 2)
-    )
+    return _sequence_prefixes(list(parsed)) or None
 
 
 def _sequence_prefixes(items: list[Any]) -> set[str] | None:

@@ -8,6 +8,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -133,6 +134,7 @@ class CaseRow(Base):
     resolution_note: Mapped[str | None] = mapped_column(Text, nullable=True)
     rating: Mapped[str | None] = mapped_column(String(16), nullable=True)
     source: Mapped[str] = mapped_column(String(16), default="group")
+    keywords: Mapped[str | None] = mapped_column(String(255), nullable=True)
     __table_args__ = (
         UniqueConstraint("community_id", "number"),
         Index("ix_cases_status_due", "status", "due_at"),
@@ -140,6 +142,26 @@ class CaseRow(Base):
         Index("ix_cases_reporter", "reporter_id", "status"),
         Index("ix_cases_building", "building_id", "status"),
     )
+
+
+class CaseSupporterRow(Base):
+    __tablename__ = "case_supporters"
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    name: Mapped[str] = mapped_column(String(255))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class KeywordChangeRow(Base):
+    __tablename__ = "keyword_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    category: Mapped[str] = mapped_column(String(32))
+    word: Mapped[str] = mapped_column(String(64))
+    weight: Mapped[float | None] = mapped_column(Float, nullable=True)
+    by_user_id: Mapped[int] = mapped_column(BigInteger)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class CaseEventRow(Base):
@@ -214,3 +236,5 @@ class PendingAskRow(Base):
     urgent: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     outbox_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    answer: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

@@ -31,11 +31,13 @@ from storage.models import (
     BuildingRow,
     CaseEventRow,
     CaseRow,
+    CaseSupporterRow,
     ChatRow,
     CommunityRow,
     DialogueRow,
     GridRow,
     InboxRow,
+    KeywordChangeRow,
     MemberRow,
     OutboxRow,
     PendingAskRow,
@@ -291,6 +293,7 @@ def _case_domain(row: CaseRow) -> Case:
         resolution_note=row.resolution_note,
         rating=row.rating,
         source=row.source,
+        keywords=tuple(k for k in (row.keywords or "").split(",") if k),
     )
 
 
@@ -306,7 +309,11 @@ class SqlCaseRepository(_Repo):
 
     async def add(self, case: Case) -> Case:
         """Insert a case; returns it with its id."""
-        row = CaseRow(status=case.status.value, **{f: getattr(case, f) for f in _CASE_FIELDS})
+        row = CaseRow(
+            status=case.status.value,
+            keywords=",".join(case.keywords)[:255] or None,
+            **{f: getattr(case, f) for f in _CASE_FIELDS},
+        )
         self.s.add(row)
         await self.s.flush()
         case.id = row.id
@@ -372,6 +379,37 @@ class SqlCaseRepository(_Repo):
     async def active_for_reporter(self, user_id: int) -> list[Case]:
         """Active cases a member reported (at most 50)."""
         return await self._active(CaseRow.reporter_id == user_id)
+
+    async def similar_active(self, building_id: int, category: str, since: datetime) -> list[Case]:
+        """Active cases of a category in a building opened since ``since``, newest first."""
+        rows = await self.s.scalars(
+            select(CaseRow)
+            .where(
+                CaseRow.building_id == building_id,
+                CaseRow.category == category,
+                CaseRow.status.in_([s.value for s in ACTIVE_STATES]),
+                CaseRow.created_at >= since,
+            )
+            .order_by(CaseRow.id.desc())
+            .limit(20)
+        )
+        return [_case_domain(row) for row in rows]
+
+    async def add_supporter(self, case_id: int, user_id: int, name: str, at: datetime) -> bool:
+        """Record a resident affected by a case (+1); False when already recorded."""
+        exists = await self.s.get(CaseSupporterRow, (case_id, user_id))
+        if exists is not None:
+            return False
+        self.s.add(CaseSupporterRow(case_id=case_id, user_id=user_id, name=name[:255], at=at))
+        await self.s.flush()
+        return True
+
+    async def supporter_count(self, case_id: int) -> int:
+        """How many residents besides the reporter said they are affected."""
+        count = await self.s.scalar(
+            select(func.count()).select_from(CaseSupporterRow).where(CaseSupporterRow.case_id == case_id)
+        )
+        return int(count or 0)
 
     async def count_active(self, community_id: int) -> int:
         """How many cases of the community still need work."""
@@ -676,13 +714,38 @@ class SqlAskRepository(_Repo):
             return None
         return PendingAsk(
             row.id, row.chat_id, row.message_id, row.author_id, row.author_name, row.text, row.category,
-            row.urgent, row.created_at, row.outbox_id,
+            row.urgent, row.created_at, row.outbox_id, row.answer,
         )
 
     async def set_outbox(self, ask_id: int, outbox_id: int) -> None:
         """Remember which outbox row carries the question."""
         await self.s.execute(update(PendingAskRow).where(PendingAskRow.id == ask_id).values(outbox_id=outbox_id))
 
-    async def delete(self, ask_id: int) -> None:
-        """Forget an answered question."""
-        await self.s.execute(delete(PendingAskRow).where(PendingAskRow.id == ask_id))
+    async def record_answer(self, ask_id: int, answer: str, at: datetime) -> None:
+        """Keep the author's answer (a category code or none) for measuring the classifier."""
+        await self.s.execute(
+            update(PendingAskRow).where(PendingAskRow.id == ask_id).values(answer=answer, answered_at=at)
+        )
+
+    async def answer_counts(self) -> dict[str, int]:
+        """How questions were answered: {answer: count}, with None for unanswered."""
+        rows = await self.s.execute(select(PendingAskRow.answer, func.count()).group_by(PendingAskRow.answer))
+        return {str(r[0]) if r[0] is not None else "unanswered": int(r[1]) for r in rows}
+
+
+class SqlKeywordRepository(_Repo):
+    """Keyword changes made by admins, replayed over the shipped dictionary at start-up."""
+
+    async def record(self, category: str, word: str, weight: float | None, by_user_id: int, at: datetime) -> None:
+        """Append a change (weight None removes the word)."""
+        self.s.add(KeywordChangeRow(category=category, word=word, weight=weight, by_user_id=by_user_id, at=at))
+        await self.s.flush()
+
+    async def changes(self) -> list[tuple[str, str, float | None]]:
+        """Every change, oldest first, as (category, word, weight or None)."""
+        rows = await self.s.execute(
+            select(KeywordChangeRow.category, KeywordChangeRow.word, KeywordChangeRow.weight).order_by(
+                KeywordChangeRow.id
+            )
+        )
+        return [(str(r[0]), str(r[1]), None if r[2] is None else float(r[2])) for r in rows]

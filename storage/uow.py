@@ -19,6 +19,7 @@ from storage.repositories import (
     SqlCommunityRepository,
     SqlDialogueRepository,
     SqlInboxRepository,
+    SqlKeywordRepository,
     SqlMemberRepository,
     SqlOutboxRepository,
 )
@@ -47,6 +48,7 @@ class SqlUnitOfWork:
     inbox: SqlInboxRepository
     dialogues: SqlDialogueRepository
     asks: SqlAskRepository
+    keywords: SqlKeywordRepository
 
     def __init__(
         self, sessions: async_sessionmaker[AsyncSession], on_outbox: Callable[[], None] | None = None
@@ -75,6 +77,7 @@ class SqlUnitOfWork:
         self.inbox = SqlInboxRepository(session)
         self.dialogues = SqlDialogueRepository(session)
         self.asks = SqlAskRepository(session)
+        self.keywords = SqlKeywordRepository(session)
         return self
 
     async def __aexit__(

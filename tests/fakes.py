@@ -13,6 +13,8 @@ class TableClassifier:
     def __init__(self, table: dict[str, tuple[str, bool, float]] | None = None) -> None:
         self.table = table or {
             "电梯坏了": ("repair", False, 0.9),
+            "电梯又坏了": ("repair", False, 0.9),
+            "路灯坏了": ("repair", False, 0.9),
             "着火": ("safety", True, 0.95),
             "好像有点": ("repair", False, 0.3),
         }
@@ -27,3 +29,15 @@ class TableClassifier:
     def category_name(self, code: str, locale: str = "zh-Hans") -> str:
         """Chinese display name."""
         return NAMES.get(code, code)
+
+    threshold = 0.5
+    codes = ("safety", "repair", "dispute", "other")
+
+    def with_keywords(
+        self, category: str, add: dict[str, float] | None = None, remove: tuple[str, ...] | list[str] = ()
+    ) -> TableClassifier:
+        """A copy whose table gains (or loses) substrings for a category."""
+        table = {k: v for k, v in self.table.items() if k not in remove}
+        for word in add or {}:
+            table[word] = (category, False, 0.9)
+        return TableClassifier(table)

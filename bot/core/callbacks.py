@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from bot.core.errors import BadInput
 
 VERSION = "c1"
-ACTIONS = frozenset({"claim", "resolve", "explain", "rate", "ask"})
+ACTIONS = frozenset({"claim", "resolve", "explain", "rate", "ask", "plus"})
 
 
 @dataclass(frozen=True, slots=True)

@@ -40,3 +40,19 @@ class Classifier(Protocol):
     def category_name(self, code: str, locale: str = "zh-Hans") -> str:
         """The display name of a category code in a locale (falls back to zh-Hans, then the code)."""
         ...
+
+    @property
+    def threshold(self) -> float:
+        """Confidence below which the bot asks the author instead of deciding."""
+        ...
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        """Category codes in priority order (without ``none``)."""
+        ...
+
+    def with_keywords(
+        self, category: str, add: dict[str, float] | None = None, remove: tuple[str, ...] | list[str] = ()
+    ) -> Classifier:
+        """A new classifier with keywords of one category added, re-weighted or removed."""
+        ...

@@ -122,6 +122,7 @@ class Case:
     resolution_note: str | None = None
     rating: str | None = None
     source: str = "group"
+    keywords: tuple[str, ...] = ()
 
     @property
     def is_active(self) -> bool:
@@ -216,3 +217,4 @@ class PendingAsk:
     urgent: bool
     created_at: datetime
     outbox_id: int | None = None
+    answer: str | None = None

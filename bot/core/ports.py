@@ -139,6 +139,18 @@ class CaseRepository(Protocol):
         """How many cases of the community still need work."""
         ...
 
+    async def similar_active(self, building_id: int, category: str, since: datetime) -> list[Case]:
+        """Active cases of a category in a building opened since ``since``, newest first."""
+        ...
+
+    async def add_supporter(self, case_id: int, user_id: int, name: str, at: datetime) -> bool:
+        """Record a resident affected by a case (+1); False when already recorded."""
+        ...
+
+    async def supporter_count(self, case_id: int) -> int:
+        """How many residents besides the reporter said they are affected."""
+        ...
+
 
 class OutboxRepository(Protocol):
     """Messages the bot owes, and their delivery."""
@@ -243,8 +255,24 @@ class AskRepository(Protocol):
         """A question by id."""
         ...
 
-    async def delete(self, ask_id: int) -> None:
-        """Forget an answered question."""
+    async def record_answer(self, ask_id: int, answer: str, at: datetime) -> None:
+        """Keep the author's answer (a category code or none)."""
+        ...
+
+    async def answer_counts(self) -> dict[str, int]:
+        """How questions were answered."""
+        ...
+
+
+class KeywordRepository(Protocol):
+    """Keyword changes made by admins."""
+
+    async def record(self, category: str, word: str, weight: float | None, by_user_id: int, at: datetime) -> None:
+        """Append a change (weight None removes the word)."""
+        ...
+
+    async def changes(self) -> list[tuple[str, str, float | None]]:
+        """Every change, oldest first."""
         ...
 
 
@@ -260,6 +288,7 @@ class UnitOfWork(Protocol):
     inbox: InboxRepository
     dialogues: DialogueRepository
     asks: AskRepository
+    keywords: KeywordRepository
 
     async def __aenter__(self) -> Self:
         """Begin the transaction."""

@@ -47,6 +47,8 @@ class BotServices(Service):
             "case": self._case,
             "mycases": self._mycases,
             "cancel": self._cancel,
+            "keyword": self._keyword,
+            "reload": self._reload,
         }
 
     @property
@@ -104,6 +106,8 @@ class BotServices(Service):
                 return await self.cases.ask_for_note(uow, member, event, data, EXPLAIN_NOTE)
             if data.action == "rate":
                 return await self.cases.rate(uow, member, data)
+            if data.action == "plus":
+                return await self.cases.plus_one(uow, member, data)
             return await self.intake.answer_ask(uow, member, data)
 
         async def refused(uow: UnitOfWork, refusal: DomainError) -> PressAnswer:
@@ -186,6 +190,12 @@ class BotServices(Service):
 
     async def _mycases(self, uow: UnitOfWork, member: Member, chat: Chat, cmd: Command) -> str:
         return await self.cases.list_mine(uow, member)
+
+    async def _keyword(self, uow: UnitOfWork, member: Member, chat: Chat, cmd: Command) -> str:
+        return await self.admin.keyword(uow, member, cmd)
+
+    async def _reload(self, uow: UnitOfWork, member: Member, chat: Chat, cmd: Command) -> str:
+        return await self.admin.reload(uow, member)
 
     async def _cancel(self, uow: UnitOfWork, member: Member, chat: Chat, cmd: Command) -> str:
         dialogue = await uow.dialogues.get(chat.chat_id, member.user_id)

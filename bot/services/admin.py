@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import unicodedata
 
+from bot.config import load_rules
+from bot.core.classification import Classifier
 from bot.core.errors import BadInput, PermissionDenied
 from bot.core.events import BotMembershipChanged, Command
 from bot.core.model import Chat, ChatKind, Member, RoleGrant
@@ -11,7 +14,11 @@ from bot.core.ports import UnitOfWork
 from bot.core.roles import GRANTABLE_ROLES, Role, ScopeKind, parse_role
 from bot.services.base import Service
 
+log = logging.getLogger(__name__)
+
 BUILDING_NAME_LIMIT = 20
+KEYWORD_LIMIT = 20
+MAX_KEYWORD_WEIGHT = 10.0
 
 #: What admins may type after /bind for the special chats, besides a building name.
 SPECIAL_BINDINGS = {
@@ -168,6 +175,74 @@ class AdminService(Service):
                 lines.append(self.t("status.no_staff_group"))
         return "\n".join(lines)
 
+    def _category_code(self, word: str) -> str | None:
+        """A category code named by its code or its display name (any shipped locale)."""
+        classifier = self.deps.classifier
+        for code in classifier.codes:
+            names = {code, *(classifier.category_name(code, loc) for loc in ("zh-Hans", "zh-Hant", "en"))}
+            if word in names or word.lower() in {n.lower() for n in names}:
+                return code
+        return None
+
+    async def keyword(self, uow: UnitOfWork, member: Member, command: Command) -> str:
+        """/keyword add 报修 水压低 [权重] | /keyword del 报修 水压低: change the dictionary at once."""
+        self._require_admin(member)
+        parts = unicodedata.normalize("NFKC", command.args).split()
+        if len(parts) not in (3, 4) or parts[0] not in ("add", "del", "添加", "删除"):
+            raise BadInput("keyword.usage")
+        adding = parts[0] in ("add", "添加")
+        code = self._category_code(parts[1])
+        if code is None:
+            raise BadInput("keyword.unknown_category", name=parts[1][:20])
+        word = parts[2]
+        if not 1 <= len(word) <= KEYWORD_LIMIT or not any(ch.isalnum() for ch in word):
+            raise BadInput("keyword.bad_word", limit=KEYWORD_LIMIT)
+        weight: float | None = None
+        if adding:
+            try:
+                weight = float(parts[3]) if len(parts) == 4 else 1.0
+            except ValueError:
+                raise BadInput("keyword.bad_weight") from None
+            if not 0 < weight <= MAX_KEYWORD_WEIGHT:
+                raise BadInput("keyword.bad_weight")
+        elif word not in self._keywords_of(code):
+            raise BadInput("keyword.not_there", word=word, category=self.category_name(code))
+        try:
+            changed = (
+                self.deps.classifier.with_keywords(code, add={word: weight or 1.0})
+                if adding
+                else self.deps.classifier.with_keywords(code, remove=(word,))
+            )
+        except ValueError as err:
+            log.warning("keyword change refused: %s", err)
+            raise BadInput("keyword.invalid") from None
+        await uow.keywords.record(code, word, weight, member.user_id, self.deps.clock.now())
+        self.deps.classifier = changed
+        log.info("keyword %s %r in %s (weight %s) by user %s", "added" if adding else "removed", word, code, weight, member.user_id)
+        key = "keyword.added" if adding else "keyword.removed"
+        return self.t(key, word=word, category=self.category_name(code))
+
+    def _keywords_of(self, code: str) -> set[str]:
+        taxonomy = getattr(self.deps.classifier, "taxonomy", None)
+        category = taxonomy.category(code) if taxonomy is not None else None
+        return set(category.keywords) if category is not None else set()
+
+    async def reload(self, uow: UnitOfWork, member: Member) -> str:
+        """/reload: re-read the community rules file and rebuild the classifier, or say what is wrong."""
+        self._require_admin(member)
+        if self.deps.classifier_factory is None:
+            raise BadInput("reload.unavailable")
+        try:
+            rules = load_rules(self.deps.rules_path)
+            classifier = self.deps.classifier_factory(rules)
+            classifier = await replay_keyword_changes(uow, classifier)
+        except ValueError as err:
+            log.warning("reload refused: %s", err)
+            raise BadInput("reload.invalid", reason=str(err)[:300]) from None
+        self.deps.rules, self.deps.classifier = rules, classifier
+        log.info("rules reloaded by user %s", member.user_id)
+        return self.t("reload.done", count=len(classifier.codes))
+
     async def membership_changed(self, uow: UnitOfWork, event: BotMembershipChanged) -> None:
         """The bot was added, promoted or removed: keep the chat (and its cases), mark it (in)active."""
         community = await uow.communities.default()
@@ -176,3 +251,15 @@ class AdminService(Service):
         await uow.chats.save(chat)
         if chat.kind == ChatKind.PRIVATE and event.chat.chat_id > 0:
             await uow.members.set_private_chat(event.chat.chat_id, chat.active)
+
+
+async def replay_keyword_changes(uow: UnitOfWork, classifier: Classifier) -> Classifier:
+    """Apply the admins' recorded keyword changes, in order, over a freshly built classifier."""
+    for code, word, weight in await uow.keywords.changes():
+        if code not in classifier.codes:
+            continue
+        if weight is None:
+            classifier = classifier.with_keywords(code, remove=(word,))
+        else:
+            classifier = classifier.with_keywords(code, add={word: weight})
+    return classifier

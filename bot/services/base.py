@@ -6,6 +6,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -46,6 +47,8 @@ class Deps:
     profile: BotProfile = field(default_factory=BotProfile)
     community: Community | None = None
     last_claimed_update: int | None = None
+    rules_path: Path | None = None
+    classifier_factory: Callable[[CommunityRules], Classifier] | None = None
 
 
 class Duplicate(Exception):

@@ -67,6 +67,7 @@ class CaseService(Service):
             status=CaseStatus.OPEN,
             created_at=now,
             updated_at=now,
+            keywords=tuple(verdict.keywords),
         )
         case.due_at = self.due_at(case)
         case = await uow.cases.add(case)
@@ -115,7 +116,9 @@ class CaseService(Service):
         return status
 
     async def _dispatch_text(self, uow: UnitOfWork, case: Case) -> str:
-        """The card staff see: full text and reporter, status, due time."""
+        """The card staff see: full text and reporter, status, due time, how many are affected."""
+        supporters = await uow.cases.supporter_count(case.id or 0)
+        affected = "\n" + self.t("case.affected", count=supporters + 1) if supporters else ""
         return self.t(
             "case.dispatch_card",
             urgent=self.t("case.urgent_mark") if case.urgent else "",
@@ -126,7 +129,7 @@ class CaseService(Service):
             reporter=case.reporter_name,
             status=self._status_line(case),
             due=self.local_time(case.due_at) if case.due_at else "-",
-        )
+        ) + affected
 
     async def _group_card(self, uow: UnitOfWork, case: Case, notified: list[str] | None = None) -> str:
         """The public card replying to the resident: number, category, building, who was told."""
@@ -149,6 +152,67 @@ class CaseService(Service):
             building=building,
             status=self._status_line(case),
         )
+
+    # ---- duplicates ----------------------------------------------------------------------------
+
+    async def find_duplicate(self, uow: UnitOfWork, chat: Chat, verdict: Classification) -> Case | None:
+        """An open case of the same category in the same building about the same thing, if any."""
+        if chat.building_id is None:
+            return None
+        rule = self.deps.rules.duplicates
+        generic = set(rule.generic_words)
+        topic = {word for word in verdict.keywords if len(word) >= 2 and word not in generic}
+        if not topic:
+            return None
+        since = self.deps.clock.now() - timedelta(hours=rule.window_hours)
+        for case in await uow.cases.similar_active(chat.building_id, verdict.category, since):
+            if topic & set(case.keywords):
+                return case
+        return None
+
+    async def merge_report(self, uow: UnitOfWork, case: Case, chat: Chat, member: Member, message_id: int) -> None:
+        """Answer a repeated report with the existing case and a [+1 我也遇到] button; count the author."""
+        if member.user_id != case.reporter_id:
+            await self._add_supporter(uow, case, member)
+        await self.queue(
+            uow,
+            chat.chat_id,
+            self.t(
+                "case.duplicate",
+                building=await self._building_name(uow, case),
+                category=self.category_name(case.category),
+                number=case.number,
+                status=self.t(f"state.{case.status.value}"),
+                count=await uow.cases.supporter_count(case.id or 0) + 1,
+            ),
+            reply_to=message_id,
+            buttons=[[Button(self.t("button.me_too"), CallbackData("plus", case.id or 0).pack())]],
+        )
+
+    async def _add_supporter(self, uow: UnitOfWork, case: Case, member: Member) -> bool:
+        added = await uow.cases.add_supporter(case.id or 0, member.user_id, member.name, self.deps.clock.now())
+        if added:
+            await uow.cases.add_event(
+                CaseEvent(case.id or 0, self.deps.clock.now(), "supported", member.user_id, member.name)
+            )
+            await self.queue_edit(
+                uow, dispatch_ref(case), await self._dispatch_text(uow, case), self._dispatch_buttons(case)
+            )
+        return added
+
+    async def plus_one(self, uow: UnitOfWork, member: Member, data: CallbackData) -> PressAnswer:
+        """[+1 我也遇到]: record the presser as affected by the case (once per person)."""
+        case = await uow.cases.get(data.target_id, for_update=True)
+        if case is None:
+            raise NotFound("error.case_not_found")
+        if not case.is_active:
+            raise InvalidTransition("error.transition", status=case.status.value, action="plus")
+        if member.user_id == case.reporter_id:
+            return PressAnswer(self.t("case.plus_reporter"))
+        if not await self._add_supporter(uow, case, member):
+            return PressAnswer(self.t("case.plus_already"))
+        count = await uow.cases.supporter_count(case.id or 0) + 1
+        return PressAnswer(self.t("case.plus_done", count=count))
 
     # ---- staff actions -------------------------------------------------------------------------
 
@@ -238,6 +302,7 @@ class CaseService(Service):
     async def _post_echo(self, uow: UnitOfWork, case: Case, member: Member) -> None:
         """回音: tell the group, as a reply to the resident's message, what was done, by whom, how fast."""
         took = (case.resolved_at or case.updated_at) - case.created_at
+        supporters = await uow.cases.supporter_count(case.id or 0)
         text = self.t(
             "case.echo",
             number=case.number,
@@ -248,6 +313,8 @@ class CaseService(Service):
             name=member.name,
             took=self.deps.texts.duration(took.total_seconds()),
         )
+        if supporters:
+            text = text.replace("\n", "\n" + self.t("case.echo_affected", count=supporters + 1) + "\n", 1)
         cid = case.id or 0
         buttons = [
             [

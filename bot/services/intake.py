@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 
 from bot.core.callbacks import CallbackData
-from bot.core.classification import Classification
-from bot.core.errors import NotFound, PermissionDenied
+from bot.core.classification import NONE, Classification
+from bot.core.errors import BadInput, NotFound, PermissionDenied
 from bot.core.events import IncomingMessage, PressAnswer
-from bot.core.model import Button, Chat, ChatKind, Member, PendingAsk
+from bot.core.model import Button, Case, Chat, ChatKind, Community, Member, PendingAsk
 from bot.core.ports import UnitOfWork
 from bot.services.base import Deps, Service
 from bot.services.cases import CaseService
@@ -56,10 +56,27 @@ class IntakeService(Service):
         if not verdict.is_request:
             return
         member = await self.member_of(uow, event.actor)
-        if verdict.confidence < self.deps.rules.ask_threshold and not verdict.urgent:
+        if verdict.confidence < self.deps.classifier.threshold and not verdict.urgent:
             await self._ask_author(uow, chat, member, event, text, verdict.category, verdict.urgent)
             return
-        await self.cases.open_case(uow, community, chat, member, event.message_id, text, verdict)
+        await self.register(uow, community, chat, member, event.message_id, text, verdict)
+
+    async def register(
+        self,
+        uow: UnitOfWork,
+        community: Community,
+        chat: Chat,
+        member: Member,
+        message_id: int,
+        text: str,
+        verdict: Classification,
+    ) -> Case:
+        """Merge a request into the open case about the same thing, or open a new case."""
+        existing = await self.cases.find_duplicate(uow, chat, verdict)
+        if existing is not None:
+            await self.cases.merge_report(uow, existing, chat, member, message_id)
+            return existing
+        return await self.cases.open_case(uow, community, chat, member, message_id, text, verdict)
 
     async def _ask_author(
         self, uow: UnitOfWork, chat: Chat, member: Member, event: IncomingMessage, text: str, category: str, urgent: bool
@@ -77,6 +94,11 @@ class IntakeService(Service):
                 Button(self.t("button.ask_no"), CallbackData("ask", aid, "n").pack()),
             ]
         ]
+        others = [code for code in self.deps.classifier.codes if code != category]
+        for start in range(0, len(others), 4):
+            buttons.append(
+                [Button(self.category_name(code), CallbackData("ask", aid, code).pack()) for code in others[start : start + 4]]
+            )
         await self.queue(
             uow,
             chat.chat_id,
@@ -87,21 +109,24 @@ class IntakeService(Service):
         )
 
     async def answer_ask(self, uow: UnitOfWork, member: Member, data: CallbackData) -> PressAnswer:
-        """登记 / 不用: only the author's press counts; 登记 opens the case."""
+        """登记 / 不用 / another category: only the author's press counts; the answer is recorded."""
         ask = await uow.asks.get(data.target_id)
-        if ask is None:
+        if ask is None or ask.answer is not None:
             raise NotFound("error.ask_gone")
         if ask.author_id != member.user_id:
             raise PermissionDenied("error.not_author")
-        await uow.asks.delete(ask.id or 0)
-        if data.arg != "y":
+        if data.arg == "n":
+            await uow.asks.record_answer(ask.id or 0, NONE, self.deps.clock.now())
             await self.queue_edit(uow, f"ask:{ask.id}", self.t("intake.ask_declined"))
             return PressAnswer(self.t("intake.ask_declined_toast"))
-        community = await self.community(uow)
+        category = ask.category if data.arg == "y" else data.arg
+        if category not in self.deps.classifier.codes:
+            raise BadInput("error.bad_button")
+        await uow.asks.record_answer(ask.id or 0, category, self.deps.clock.now())
         chat = await uow.chats.get(ask.chat_id)
         if chat is None or chat.kind != ChatKind.BUILDING:
             raise NotFound("error.ask_gone")
-        verdict = Classification(ask.text, ask.category, ask.urgent, 1.0, rule="author_confirmed")
-        case = await self.cases.open_case(uow, community, chat, member, ask.message_id, ask.text, verdict)
+        verdict = Classification(ask.text, category, ask.urgent, 1.0, rule="author_confirmed")
+        case = await self.register(uow, await self.community(uow), chat, member, ask.message_id, ask.text, verdict)
         await self.queue_edit(uow, f"ask:{ask.id}", self.t("intake.ask_accepted", number=case.number))
         return PressAnswer(self.t("intake.ask_accepted_toast", number=case.number))

@@ -67,7 +67,7 @@ async def test_updates_sent_while_the_bot_is_down_are_handled_after_restart(tmp_
         await client.send_message(group, ADMIN_ID, "/bind 3栋")
         await client.wait_for_bot_message(group, lambda m: "已绑定" in m["text"], timeout=30)
         await stop(process, signal.SIGKILL)
-        for text in ("1号电梯坏了", "2号电梯也坏了", "大家好"):
+        for text in ("电梯坏了，老人下不了楼", "单元门门禁坏了进不去", "大家好"):
             await client.send_message(group, RESIDENT_ID, text)
         process = await start_bot(sim.url, tmp_path / "bot.db", level="INFO")
         try:

@@ -132,3 +132,18 @@ async def test_group_migration_keeps_the_binding_and_cases(world: World) -> None
         assert moved is not None and moved.active and moved.building_id is not None
         first = await uow.cases.by_number(1, 1)
         assert first is not None and first.chat_id == new_id
+
+
+async def test_second_report_of_same_problem_gets_existing_case_and_plus_one(world: World) -> None:
+    w, client = world, world.client
+    first = await w.reply_of(w.building, await w.say(w.building, RESIDENT_ID, "3栋电梯坏了，老人下不了楼"))
+    assert first["text"].startswith("已登记 #1")
+    again = await w.reply_of(w.building, await w.say(w.building, NEIGHBOUR_ID, "电梯又坏了！谁来修一下"), within=10)
+    assert "已有同类工单 #1" in again["text"]
+    pressed = await w.press(w.building, again, VOLUNTEER2_ID, "+1 我也遇到")
+    assert pressed["text"] == "已记录：共 3 位居民遇到这个问题。"
+    async with w.runner.core.uow() as uow:
+        assert await uow.cases.count_active(1) == 1
+        case = await uow.cases.by_number(1, 1)
+        assert case is not None and await uow.cases.supporter_count(case.id or 0) == 2
+    await client.wait_for_edit(w.staff, predicate=lambda m: "受影响居民：3 位" in m["text"], timeout=10)

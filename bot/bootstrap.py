@@ -90,6 +90,17 @@ async def build_core(
     return Core(settings, engine, uow, deps, BotServices(deps))
 
 
+def build_adapter(settings: Settings, services: BotServices) -> Any:
+    """The chat-framework adapter named by BOT_FRAMEWORK (aiogram by default, or ptb)."""
+    if settings.bot_framework == "ptb":
+        from handlers.ptb_app.app import PtbAdapter
+
+        return PtbAdapter(settings.token(), settings.telegram_api_url, services)
+    from handlers.aiogram_app.app import AiogramAdapter
+
+    return AiogramAdapter(settings.token(), settings.telegram_api_url, services)
+
+
 @dataclass
 class BotRunner:
     """A running bot: poller → inbox → dispatcher → services → outbox → sender, plus the scheduler."""
@@ -101,10 +112,8 @@ class BotRunner:
 
     async def start(self) -> None:
         """Connect to the Bot API and start every loop."""
-        from handlers.aiogram_app.app import AiogramAdapter
-
         settings, core = self.core.settings, self.core
-        self.adapter = AiogramAdapter(settings.token(), settings.telegram_api_url, core.services)
+        self.adapter = build_adapter(settings, core.services)
         profile = await self._get_profile()
         core.deps.profile.username = profile.username
         core.deps.profile.can_read_all_group_messages = profile.can_read_all_group_messages
@@ -117,7 +126,7 @@ class BotRunner:
         self.scheduler.start()
         for name, coro in (("sender", self.sender.run()), ("inbox", self.worker.run()), ("poller", self.poller.run())):
             self.tasks.append(asyncio.create_task(coro, name=name))
-        log.info("bot @%s is running (polling)", profile.username)
+        log.info("bot @%s is running (%s, polling)", profile.username, settings.bot_framework)
 
     async def _get_profile(self) -> Any:
         descriptions = {name: self.core.deps.texts.t(f"commands.{name}") for name in self.core.services.command_names}

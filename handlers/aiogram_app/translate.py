@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiogram.types import CallbackQuery, Chat, ChatMemberUpdated, Message, User
 
 from bot.core.events import Actor, BotMembershipChanged, ButtonPress, ChatRef, Command, IncomingMessage
+from handlers.commands import parse_command
 
 MEDIA_KINDS = ("photo", "sticker", "document", "video", "voice", "audio", "animation", "location", "contact")
 
@@ -20,19 +21,6 @@ def chat_ref(chat: Chat) -> ChatRef:
     """The core's ChatRef for a Telegram chat."""
     title = chat.title or " ".join(p for p in (chat.first_name, chat.last_name) if p)
     return ChatRef(chat.id, chat.type, title or "")
-
-
-def parse_command(text: str, bot_username: str) -> tuple[str, str] | None:
-    """(name, args) when ``text`` is a command for this bot; None for plain text or another bot's command."""
-    if not text.startswith("/") or len(text) < 2:
-        return None
-    head, _, args = text.partition(" ")
-    name, _, mention = head[1:].partition("@")
-    if mention and bot_username and mention.lower() != bot_username.lower():
-        return None
-    if not name or not name.replace("_", "").isalnum():
-        return None
-    return name, args.strip()
 
 
 def command(message: Message, update_id: int | None, bot_username: str) -> Command | None:

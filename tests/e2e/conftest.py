@@ -73,9 +73,9 @@ def bot_settings(url: str, db: Path, **overrides: Any) -> Settings:
     return Settings(_env_file=None, **values)
 
 
-@pytest.fixture
-async def world(tmp_path: Path) -> AsyncIterator[World]:
-    """Simulator + bot; 3栋 group and staff group bound by the admin; two volunteers granted."""
+@pytest.fixture(params=["aiogram", "ptb"])
+async def world(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[World]:
+    """Simulator + bot (each framework); 3栋 and staff group bound by the admin; two volunteers granted."""
     async with running_simulator() as (sim, client):
         for uid, name in (
             (ADMIN_ID, "周红"), (RESIDENT_ID, "张大爷"), (NEIGHBOUR_ID, "李阿姨"),
@@ -84,7 +84,7 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
             await client.add_user(uid, name)
         building = (await client.create_chat("3栋业主群", type="supergroup"))["id"]
         staff = (await client.create_chat("幸福里值班群", type="supergroup"))["id"]
-        core = await build_core(bot_settings(sim.url, tmp_path / "bot.db"))
+        core = await build_core(bot_settings(sim.url, tmp_path / "bot.db", bot_framework=request.param))
         runner = BotRunner(core)
         await runner.start()
         w = World(sim, client, runner, building, staff)

@@ -8,13 +8,15 @@ import signal
 import sys
 from pathlib import Path
 
+import pytest
+
 from simulator.testing import TEST_TOKEN, running_simulator
 from tests.e2e.conftest import ADMIN_ID, RESIDENT_ID
 
 BIN = Path(sys.executable).parent
 
 
-async def start_bot(url: str, db: Path, *, level: str = "DEBUG") -> asyncio.subprocess.Process:
+async def start_bot(url: str, db: Path, *, level: str = "DEBUG", framework: str = "aiogram") -> asyncio.subprocess.Process:
     env = {
         **os.environ,
         "BOT_TOKEN": TEST_TOKEN,
@@ -23,6 +25,7 @@ async def start_bot(url: str, db: Path, *, level: str = "DEBUG") -> asyncio.subp
         "ADMIN_IDS": f"{ADMIN_ID}, 4242",
         "LOG_LEVEL": level,
         "POLL_TIMEOUT": "1",
+        "BOT_FRAMEWORK": framework,
     }
     return await asyncio.create_subprocess_exec(
         str(BIN / "residents-bot"), "run", env=env, cwd=db.parent,
@@ -36,13 +39,16 @@ async def stop(process: asyncio.subprocess.Process, sig: int = signal.SIGTERM) -
     return err.decode("utf-8", "replace")
 
 
-async def test_run_serves_a_group_survives_missing_setmycommands_and_never_logs_the_token(tmp_path: Path) -> None:
+@pytest.mark.parametrize("framework", ["aiogram", "ptb"])
+async def test_run_serves_a_group_survives_missing_setmycommands_and_never_logs_the_token(
+    tmp_path: Path, framework: str
+) -> None:
     async with running_simulator() as (sim, client):
         await client.add_user(ADMIN_ID, "周红")
         await client.add_user(RESIDENT_ID, "张大爷")
         group = (await client.create_chat("3栋业主群", type="supergroup"))["id"]
         await client.fail_next("setMyCommands", 404, count=5, description="Not Found")
-        process = await start_bot(sim.url, tmp_path / "bot.db")
+        process = await start_bot(sim.url, tmp_path / "bot.db", framework=framework)
         try:
             bind = await client.send_message(group, ADMIN_ID, "/bind 3栋")
             bound = await client.wait_for_bot_message(group, lambda m: "已绑定" in m["text"], timeout=30)

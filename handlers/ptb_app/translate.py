@@ -1,0 +1,69 @@
+"""Turn python-telegram-bot's objects into the core's plain events."""
+
+from __future__ import annotations
+
+from telegram import CallbackQuery, Chat, ChatMemberUpdated, Message, User
+
+from bot.core.events import Actor, BotMembershipChanged, ButtonPress, ChatRef, Command, IncomingMessage
+from handlers.commands import parse_command
+
+MEDIA_KINDS = ("photo", "sticker", "document", "video", "voice", "audio", "animation", "location", "contact")
+
+
+def actor(user: User | None) -> Actor:
+    """The core's Actor for a Telegram user."""
+    if user is None:
+        return Actor(0, "")
+    return Actor(user.id, user.full_name, user.username, user.is_bot)
+
+
+def chat_ref(chat: Chat) -> ChatRef:
+    """The core's ChatRef for a Telegram chat."""
+    title = chat.title or " ".join(p for p in (chat.first_name, chat.last_name) if p)
+    return ChatRef(chat.id, chat.type, title or "")
+
+
+def command(message: Message, update_id: int | None, bot_username: str) -> Command | None:
+    """A Command event when the message is a /command addressed to this bot."""
+    parsed = parse_command(message.text or "", bot_username)
+    if parsed is None:
+        return None
+    reply = message.reply_to_message
+    return Command(
+        update_id=update_id,
+        chat=chat_ref(message.chat),
+        actor=actor(message.from_user),
+        message_id=message.message_id,
+        name=parsed[0],
+        args=parsed[1],
+        reply_to_message_id=reply.message_id if reply else None,
+        reply_to_author=actor(reply.from_user) if reply and reply.from_user else None,
+    )
+
+
+def incoming(message: Message, update_id: int | None, *, edited: bool = False) -> IncomingMessage:
+    """An IncomingMessage: text, or a caption with its media kind."""
+    media = next((kind for kind in MEDIA_KINDS if getattr(message, kind, None)), None)
+    return IncomingMessage(
+        update_id=update_id,
+        chat=chat_ref(message.chat),
+        actor=actor(message.from_user),
+        message_id=message.message_id,
+        text=message.text or message.caption or "",
+        media=media,
+        reply_to_message_id=message.reply_to_message.message_id if message.reply_to_message else None,
+        edited=edited,
+    )
+
+
+def press(query: CallbackQuery, update_id: int | None) -> ButtonPress | None:
+    """A ButtonPress, or None when the button's message is no longer accessible."""
+    message = query.message
+    if message is None:
+        return None
+    return ButtonPress(update_id, chat_ref(message.chat), actor(query.from_user), message.message_id, query.data or "")
+
+
+def membership(event: ChatMemberUpdated, update_id: int | None) -> BotMembershipChanged:
+    """The bot's own membership change."""
+    return BotMembershipChanged(update_id, chat_ref(event.chat), event.new_chat_member.status, actor(event.from_user))

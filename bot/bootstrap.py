@@ -20,6 +20,7 @@ from bot.outbox import Limits, OutboxSender
 from bot.scheduler import build_scheduler
 from bot.services import BotServices, Deps
 from bot.services.admin import replay_keyword_changes
+from bot.webhook import WebhookServer
 from storage.db import create_engine, session_factory, upgrade
 from storage.uow import SqlUnitOfWorkFactory
 
@@ -108,6 +109,7 @@ class BotRunner:
     core: Core
     limits: Limits = field(default_factory=Limits)
     adapter: Any = None
+    webhook: WebhookServer | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def start(self) -> None:
@@ -124,9 +126,24 @@ class BotRunner:
         core.uow.on_outbox = self.sender.notify
         self.scheduler = build_scheduler(settings.timezone, {"outbox_sweep": (self._sweep, 30)})
         self.scheduler.start()
-        for name, coro in (("sender", self.sender.run()), ("inbox", self.worker.run()), ("poller", self.poller.run())):
+        loops = [("sender", self.sender.run()), ("inbox", self.worker.run())]
+        if settings.run_mode == "webhook":
+            await self._start_webhook()
+        else:
+            loops.append(("poller", self.poller.run()))
+        for name, coro in loops:
             self.tasks.append(asyncio.create_task(coro, name=name))
-        log.info("bot @%s is running (%s, polling)", profile.username, settings.bot_framework)
+        log.info("bot @%s is running (%s, %s)", profile.username, settings.bot_framework, settings.run_mode)
+
+    async def _start_webhook(self) -> None:
+        settings = self.core.settings
+        if not settings.webhook_url or settings.webhook_secret is None:
+            raise SystemExit("RUN_MODE=webhook needs WEBHOOK_URL and WEBHOOK_SECRET (see .env.example)")
+        secret = settings.webhook_secret.get_secret_value()
+        self.webhook = WebhookServer(self.core.uow, self.core.deps.clock, secret, self.worker.notify)
+        port = await self.webhook.start(settings.webhook_host, settings.webhook_port)
+        await self.adapter.set_webhook(settings.webhook_url, secret)
+        log.info("webhook listening on %s:%s", settings.webhook_host, port)
 
     async def _get_profile(self) -> Any:
         descriptions = {name: self.core.deps.texts.t(f"commands.{name}") for name in self.core.services.command_names}
@@ -147,6 +164,10 @@ class BotRunner:
 
     async def stop(self) -> None:
         """Stop polling, finish the update in hand and the sends in flight, close connections."""
+        if self.webhook is not None:
+            with contextlib.suppress(Exception):
+                await self.adapter.delete_webhook()
+            await self.webhook.stop()
         self.poller.stop()
         self.worker.stop()
         self.sender.stop()

@@ -55,6 +55,14 @@ class AiogramAdapter:
             log.warning("setMyCommands failed (%s); continuing without the command menu", err.message)
         return profile
 
+    async def set_webhook(self, url: str, secret: str) -> None:
+        """Ask Telegram to deliver updates to ``url`` with the secret header."""
+        await self.bot.set_webhook(url, secret_token=secret, allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False)
+
+    async def delete_webhook(self) -> None:
+        """Stop webhook delivery (pending updates stay with Telegram)."""
+        await self.bot.delete_webhook(drop_pending_updates=False)
+
     async def fetch(self, offset: int | None, poll_seconds: int) -> Sequence[tuple[int, str]]:
         """getUpdates; updates below ``offset`` are confirmed, those returned are not yet."""
         updates = await self.bot(

@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install test lint run simulator bench clean
+.PHONY: install test lint run demo simulator bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,6 +22,9 @@ test: $(STAMP)  ## lint, then the whole test suite
 
 run: $(STAMP)  ## run the bot with the settings in .env (BOT_TOKEN, TELEGRAM_API_URL …)
 	$(BIN)/residents-bot run
+
+demo: $(STAMP)  ## demo community on the local simulator with a web chat page (DEMO_ARGS="--keep --port 8090")
+	$(BIN)/residents-bot demo $(DEMO_ARGS)
 
 simulator: $(STAMP)  ## start only the local Bot API simulator on 127.0.0.1:8081
 	$(BIN)/residents-bot simulator --port 8081

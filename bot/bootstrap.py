@@ -22,6 +22,7 @@ from bot.services import BotServices, Deps
 from bot.services.admin import replay_keyword_changes
 from bot.webhook import WebhookServer
 from storage.db import create_engine, session_factory, upgrade
+from storage.leader import LeaderLock
 from storage.uow import SqlUnitOfWorkFactory
 
 log = logging.getLogger(__name__)
@@ -119,7 +120,10 @@ class BotRunner:
         profile = await self._get_profile()
         core.deps.profile.username = profile.username
         core.deps.profile.can_read_all_group_messages = profile.can_read_all_group_messages
-        self.sender = OutboxSender(core.uow, self.adapter.messenger, core.deps.clock, self.limits)
+        self.leader = LeaderLock(core.engine)
+        self.sender = OutboxSender(
+            core.uow, self.adapter.messenger, core.deps.clock, self.limits, leader=self.leader.ensure
+        )
         core.sender = self.sender
         self.worker = InboxWorker(core.uow, core.deps.clock, self.adapter.handle, core.services.note_update_handled)
         self.poller = Poller(self.adapter, core.uow, core.deps.clock, self.worker.notify, settings.poll_timeout)
@@ -182,6 +186,7 @@ class BotRunner:
                 log.error("loop ended with %r", result)
         if self.adapter is not None:
             await self.adapter.close()
+        await self.leader.release()
         await self.core.engine.dispose()
 
 

@@ -115,22 +115,24 @@ class InboxWorker:
                     await asyncio.wait_for(self._wake.wait(), timeout=5.0)
 
     async def drain_once(self) -> bool:
-        """Handle up to ``batch`` stored updates in one transaction; returns whether any were found.
+        """Handle a batch of stored updates in one transaction; returns whether any were found.
 
-        Each update runs in its own savepoint, so one failure does not undo the others; the batch
-        stops early after BATCH_SECONDS so replies are never held back long.
+        The batch's rows are locked (other instances skip them); each update runs in its own
+        savepoint, so one failure does not undo the others; the batch stops early after
+        BATCH_SECONDS so replies are never held back long.
         """
-        async with self.uow() as uow:
-            pending = await uow.inbox.unhandled(max(self.batch_size, 1))
-        if not pending:
-            return False
         batched = getattr(self.uow, "batch", None)
         if batched is None or self.batch_size <= 1:
+            async with self.uow() as uow:
+                pending = await uow.inbox.unhandled(1)
             await self._handle_all(pending)
-        else:
-            async with batched():
-                await self._handle_all(pending)
-        return True
+            return bool(pending)
+        async with batched():
+            async with self.uow() as uow:
+                pending = await uow.inbox.unhandled(self.batch_size, lock=True)
+                await uow.commit()
+            await self._handle_all(pending)
+        return bool(pending)
 
     async def _handle_all(self, pending: list[tuple[int, str, int]]) -> None:
         deadline = asyncio.get_running_loop().time() + BATCH_SECONDS

@@ -17,7 +17,7 @@ import contextlib
 import logging
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -118,6 +118,7 @@ class OutboxSender:
     idle_poll: float = 5.0
     stats: SenderStats = field(default_factory=SenderStats)
     on_chat_gone: Callable[[int], None] | None = None
+    leader: Callable[[], Awaitable[bool]] | None = None
 
     def __post_init__(self) -> None:
         self.pacer = Pacer(self.limits)
@@ -134,6 +135,9 @@ class OutboxSender:
         """Deliver until stopped; finishes the sends already in flight before returning."""
         while not self._stopping:
             self._wake.clear()
+            if self.leader is not None and not await self.leader():
+                await asyncio.sleep(2.0)  # another instance sends; take over if it goes away
+                continue
             try:
                 delay = await self.drain_once()
             except Exception:

@@ -12,7 +12,9 @@ def main(argv: list[str] | None = None) -> int:
     """Parse the command line and run classify or eval."""
     parser = argparse.ArgumentParser(prog="python -m nlp", description="邻里说事 request classifier")
     commands = parser.add_subparsers(dest="command", required=True)
-    classify = commands.add_parser("classify", help="classify one message per line of stdin, print JSON lines")
+    classify = commands.add_parser(
+        "classify", help="classify one message per line of stdin, print JSON lines"
+    )
     classify.add_argument("--explain", action="store_true", help="add tokens, scores and cues")
     classify.add_argument("--taxonomy", help="a community taxonomy override (YAML)")
     evaluation = commands.add_parser("eval", help="evaluate on a labelled CSV/TSV (text, label, urgent)")

@@ -16,7 +16,7 @@ import jieba
 from bot.core.classification import NONE, Classification
 from nlp.normalize import NormalizedText, Normalizer
 from nlp.segmenter import build_tokenizer
-from nlp.taxonomy import Taxonomy, default_taxonomy, load_taxonomy
+from nlp.taxonomy import Taxonomy, TaxonomyError, default_taxonomy, load_taxonomy
 
 logger = logging.getLogger(__name__)
 
@@ -188,7 +188,12 @@ class KeywordClassifier:
     def with_keywords(
         self, category: str, add: Mapping[str, float] | None = None, remove: tuple[str, ...] | list[str] = ()
     ) -> KeywordClassifier:
-        """A new classifier with keywords of one category added, re-weighted or removed."""
+        """A new classifier with keywords of one category added, re-weighted or removed.
+
+        Raises TaxonomyError (a ValueError) for an unknown category or a bad weight.
+        """
+        if self._taxonomy.category(category) is None:
+            raise TaxonomyError(f"categories.{category}: no such category")
         changes: dict[str, float | None] = dict(add or {})
         changes.update({term: None for term in remove})
         return self.with_taxonomy({"categories": {category: {"keywords": changes}}})
@@ -482,16 +487,17 @@ def _prefixes(regex: str) -> set[str] | None:
 
 
 def _sequence_prefixes(items: list[Any]) -> set[str] | None:
-    """Prefixes (one or two characters) of a parsed regex sequence; None when unknown."""
+    """Prefixes (one or two characters) of a parsed regex sequence; None when they cannot be told."""
     items = [(op, value) for op, value in items if str(op) != "AT"]
     if not items:
         return None
-    op, value = items[0]
+    (op, value), rest = items[0], items[1:]
     name = str(op)
     if name == "LITERAL":
-        if len(items) > 1 and str(items[1][0]) == "LITERAL":
-            return {chr(value) + chr(items[1][1])}
-        return {chr(value)}
+        following = _sequence_prefixes(rest) if rest else None
+        if not following:
+            return {chr(value)}
+        return {chr(value) + prefix[0] for prefix in following}
     if name == "IN":
         chars = set()
         for item_op, item_value in value:
@@ -500,15 +506,26 @@ def _sequence_prefixes(items: list[Any]) -> set[str] | None:
             chars.add(chr(item_value))
         return chars
     if name == "SUBPATTERN":
-        return _sequence_prefixes(list(value[-1]))
+        return _sequence_prefixes(list(value[-1]) + rest)
     if name == "BRANCH":
         prefixes: set[str] = set()
         for branch in value[1]:
-            branch_prefixes = _sequence_prefixes(list(branch))
+            branch_prefixes = _sequence_prefixes(list(branch) + rest)
             if branch_prefixes is None:
                 return None
             prefixes |= branch_prefixes
         return prefixes
+    if name in ("MAX_REPEAT", "MIN_REPEAT"):
+        low, _, body = value
+        body_prefixes = _sequence_prefixes(list(body))
+        if body_prefixes is None:
+            return None
+        # What follows one repetition may be another: only the first character is certain.
+        firsts = {prefix[0] for prefix in body_prefixes}
+        if low > 0:
+            return firsts
+        following = _sequence_prefixes(rest) if rest else None
+        return None if following is None else firsts | following
     return None
 
 

@@ -76,12 +76,16 @@ def read_labelled(path: str | Path) -> list[LabelledMessage]:
     return messages
 
 
-def evaluate(classifier: Classifier, messages: Sequence[LabelledMessage], threshold: float = 0.5) -> EvaluationReport:
+def evaluate(
+    classifier: Classifier, messages: Sequence[LabelledMessage], threshold: float = 0.5
+) -> EvaluationReport:
     """Classify every message and compare with its gold label."""
     started = time.perf_counter()
     verdicts = [classifier.classify(message.text) for message in messages]
     elapsed = time.perf_counter() - started
-    confusion: Counter[tuple[str, str]] = Counter((m.label, v.category) for m, v in zip(messages, verdicts, strict=True))
+    confusion: Counter[tuple[str, str]] = Counter(
+        (m.label, v.category) for m, v in zip(messages, verdicts, strict=True)
+    )
     labels = _ordered_labels(m.label for m in messages)
     for verdict in verdicts:
         if verdict.category not in labels:
@@ -114,7 +118,9 @@ def evaluate(classifier: Classifier, messages: Sequence[LabelledMessage], thresh
         urgent_recall = _ratio(sum(v.urgent for _, v in gold_urgent), len(gold_urgent))
         urgent_precision = _ratio(sum(bool(m.urgent) for m, _ in predicted_urgent), len(predicted_urgent))
     asked = sum(1 for _, v in predicted_requests if v.confidence < threshold)
-    mistakes = [(m, v) for m, v in pairs if m.label != v.category or (m.urgent is not None and m.urgent != v.urgent)]
+    mistakes = [
+        (m, v) for m, v in pairs if m.label != v.category or (m.urgent is not None and m.urgent != v.urgent)
+    ]
     return EvaluationReport(
         count=len(messages),
         labels=labels,
@@ -148,9 +154,13 @@ def format_report(report: EvaluationReport, name: str = "", show_mistakes: bool 
     lines.append(f"macro-F1 (labels present in the file): {report.macro_f1:.3f}")
     lines.append(f"request precision: {report.request_precision:.3f}")
     lines.append(f"request recall:    {report.request_recall:.3f}")
-    lines.append(f"category accuracy on requests: {report.category_accuracy:.3f}  (on detected requests: {report.category_accuracy_detected:.3f})")
+    lines.append(
+        f"category accuracy on requests: {report.category_accuracy:.3f}  (on detected requests: {report.category_accuracy_detected:.3f})"
+    )
     if report.urgent_recall is not None:
-        lines.append(f"urgent recall: {report.urgent_recall:.3f}  urgent precision: {report.urgent_precision:.3f}")
+        lines.append(
+            f"urgent recall: {report.urgent_recall:.3f}  urgent precision: {report.urgent_precision:.3f}"
+        )
     lines.append(
         f"ask rate (requests below the confidence threshold): {report.ask_rate:.3f} of messages, "
         f"{report.ask_rate_of_requests:.3f} of predicted requests"
@@ -163,20 +173,35 @@ def format_report(report: EvaluationReport, name: str = "", show_mistakes: bool 
     for gold in report.labels:
         if not report.per_category[gold].support:
             continue
-        lines.append(f"{gold:<12}" + "".join(f"{report.confusion[(gold, pred)]:>7d}" for pred in report.labels))
+        lines.append(
+            f"{gold:<12}" + "".join(f"{report.confusion[(gold, pred)]:>7d}" for pred in report.labels)
+        )
     if show_mistakes and report.mistakes:
         lines.append("")
         lines.append("mistakes (gold → predicted, confidence, rule):")
         for message, verdict in report.mistakes:
             gold = message.label + ("!" if message.urgent else "")
             predicted = verdict.category + ("!" if verdict.urgent else "")
-            lines.append(f"  {gold} → {predicted} {verdict.confidence:.2f} {verdict.rule}: {message.text[:80]}")
+            lines.append(
+                f"  {gold} → {predicted} {verdict.confidence:.2f} {verdict.rule}: {message.text[:80]}"
+            )
     return "\n".join(lines) + "\n"
 
 
 def _ordered_labels(labels: Iterable[str]) -> list[str]:
     """Gold labels in the default priority order, unknown ones after, none last."""
-    order = ["safety", "care", "repair", "dispute", "parking", "sanitation", "property", "consult", "suggestion", "other"]
+    order = [
+        "safety",
+        "care",
+        "repair",
+        "dispute",
+        "parking",
+        "sanitation",
+        "property",
+        "consult",
+        "suggestion",
+        "other",
+    ]
     seen = set(labels)
     ordered = [label for label in order if label in seen]
     ordered += sorted(seen - set(order) - {NONE})

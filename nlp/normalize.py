@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import opencc
 
@@ -12,7 +12,9 @@ import opencc
 # on a bounded prefix to keep every message well under a millisecond.
 MAX_INPUT_CHARS = 1200
 
-_URL = re.compile(r"(?:https?://|ftp://|www\.)\S+|\b[\w.-]+\.(?:com|cn|net|org|top|xyz|me|io)(?:/\S*)?\b", re.ASCII)
+_URL = re.compile(
+    r"(?:https?://|ftp://|www\.)\S+|\b[\w.-]+\.(?:com|cn|net|org|top|xyz|me|io)(?:/\S*)?\b", re.ASCII
+)
 # Telegram @usernames (ASCII), and chat-client display-name mentions followed by a space.
 _MENTION = re.compile(r"@[A-Za-z0-9_]{2,32}|@[^\s@]{1,16}(?=\s)")
 # Bracketed stickers of the common chat clients ([微笑], [强], [抱拳] …): names only, so that
@@ -39,10 +41,16 @@ _EMOJI = re.compile(
 )
 # Control and format characters (zero-width spaces and joiners, bidi marks, BOM) and lone surrogates,
 # which the Traditional→Simplified converter cannot encode.
-_INVISIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb\ud800-\udfff]")
+_INVISIBLE = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb\ud800-\udfff]"
+)
 _SPACE = re.compile(r"\s+")
-# A character repeated more than three times says nothing more than three times does.
-_REPEAT = re.compile(r"(.)\1{3,}")
+# Laughter and punctuation repeated more than three times say nothing more than three times do
+# (a class of likely characters keeps this pass fast; any character would cost a match per position).
+_REPEAT = re.compile(r"([哈啊呀嘿呵哦嗯额呜唉嘻草6!?.。~,、…])\1{3,}")
+# Full-width ASCII and the ideographic space, the bulk of what NFKC changes in chat, by one
+# translate; full NFKC (slow on Han text) runs only when something else needs it.
+_HALF_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
 _CONTENT = re.compile(r"[0-9a-z\u3400-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]")
 # Forms that the converter leaves alone because they are also valid Simplified text, and regional
 # characters that it maps to rare ones.
@@ -51,29 +59,28 @@ _VARIANT = re.compile("|".join(map(re.escape, _VARIANTS)))
 _VARIANT_CHARS = frozenset(key[0] for key in _VARIANTS)
 
 
-@dataclass(frozen=True, slots=True)
-class NormalizedText:
-    """A message folded for matching, with what was removed from it."""
+class NormalizedText(NamedTuple):
+    """A message folded for matching, with what was removed from it (a tuple: cheap to build)."""
 
     text: str
+    has_content: bool = True
     emoji_only: bool = False
     had_emoji: bool = False
     had_url: bool = False
     had_mention: bool = False
     truncated: bool = False
 
-    @property
-    def has_content(self) -> bool:
-        """True when letters, digits or Han characters are left after folding."""
-        return _CONTENT.search(self.text) is not None
-
 
 class Normalizer:
     """Folds residents' messages to one comparable form; build one per classifier."""
 
     def __init__(self) -> None:
-        """Build the OpenCC Traditional→Simplified converter (a few milliseconds)."""
-        self._t2s = opencc.OpenCC("t2s")
+        """Build the OpenCC Traditional→Simplified converter (a few milliseconds).
+
+        tw2s is t2s plus the Taiwan variant forms: it also folds 看著/睡不著 to 看着/睡不着, which t2s
+        leaves alone because 著 is valid Simplified too (著名).
+        """
+        self._converter = opencc.OpenCC("tw2s")
 
     def fold(self, text: str) -> str:
         """Fold a keyword or short string: NFKC, Simplified, lower case; nothing is removed."""
@@ -88,42 +95,32 @@ class Normalizer:
         if truncated:
             text = text[:MAX_INPUT_CHARS]
         text = _INVISIBLE.sub("", text)
-        text = unicodedata.normalize("NFKC", text)
+        text = text.translate(_HALF_WIDTH)
+        if not unicodedata.is_normalized("NFKC", text):
+            text = unicodedata.normalize("NFKC", text)
         # The cheap membership tests spare most messages three regex passes.
         urls = mentions = stickers = 0
         if "." in text or "/" in text:
             text, urls = _URL.subn(" ", text)
         if "@" in text:
             text, mentions = _MENTION.subn(" ", text)
+        text = self._to_simplified(text).lower()
+        # Stickers after the fold, so that [強] is found as [强].
         if "[" in text:
             text, stickers = _STICKER.subn(" ", text)
         text, emoji = _EMOJI.subn(" ", text)
-        text = self._to_simplified(text).lower()
         text = _REPEAT.sub(r"\1\1\1", text)
         text = _SPACE.sub(" ", text).strip()
         had_emoji = bool(stickers or emoji)
-        folded = NormalizedText(
-            text=text,
-            had_emoji=had_emoji,
-            had_url=bool(urls),
-            had_mention=bool(mentions),
-            truncated=truncated,
+        has_content = _CONTENT.search(text) is not None
+        return NormalizedText(
+            text, has_content, had_emoji and not has_content, had_emoji, bool(urls), bool(mentions), truncated
         )
-        if had_emoji and not folded.has_content:
-            return NormalizedText(
-                text=text,
-                emoji_only=True,
-                had_emoji=True,
-                had_url=folded.had_url,
-                had_mention=folded.had_mention,
-                truncated=truncated,
-            )
-        return folded
 
     def _to_simplified(self, text: str) -> str:
-        """Convert with OpenCC t2s, then fix the few forms it leaves Traditional-looking."""
+        """Convert with OpenCC, then fix the few forms it leaves Traditional-looking."""
         if not text.isascii():
-            text = self._t2s.convert(text)
+            text = self._converter.convert(text)
             if not _VARIANT_CHARS.isdisjoint(text):
                 text = _VARIANT.sub(lambda match: _VARIANTS[match.group()], text)
         return text

@@ -62,7 +62,9 @@ def _pruned_dictionary(directory: Path, min_word_freq: int) -> Path | None:
         stat = source.stat()
     except OSError:
         return None
-    stamp = hashlib.sha1(f"{source}:{stat.st_size}:{stat.st_mtime_ns}:{min_word_freq}".encode()).hexdigest()[:12]
+    stamp = hashlib.sha1(f"{source}:{stat.st_size}:{stat.st_mtime_ns}:{min_word_freq}".encode()).hexdigest()[
+        :12
+    ]
     target = directory / f"jieba-dict-f{min_word_freq}-{stamp}.txt"
     if target.exists():
         return target

@@ -167,7 +167,7 @@ def _parse_yaml(text: str, origin: str) -> dict[str, Any]:
     """Parse YAML text into a mapping, or raise TaxonomyError naming the file."""
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        data = yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
+        data = yaml.load(text, Loader=loader)
     except yaml.YAMLError as error:
         raise TaxonomyError(f"{origin}: not valid YAML: {error}") from error
     if data is None:
@@ -195,7 +195,9 @@ def merge_override(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict
     override = copy.deepcopy(dict(override))
     unknown = sorted(set(override) - _TOP_KEYS)
     if unknown:
-        raise TaxonomyError(f"unknown key {unknown[0]!r} in taxonomy override (known: {', '.join(sorted(_TOP_KEYS))})")
+        raise TaxonomyError(
+            f"unknown key {unknown[0]!r} in taxonomy override (known: {', '.join(sorted(_TOP_KEYS))})"
+        )
     renames = override.pop("rename", None) or {}
     if not isinstance(renames, Mapping):
         raise TaxonomyError("rename: must map old category codes to new ones")
@@ -217,7 +219,9 @@ def merge_override(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict
             added.append(code)
         if spec.get("replace") or code not in categories:
             categories[code] = {key: value for key, value in spec.items() if key != "replace"}
-            categories[code]["keywords"] = {k: v for k, v in (spec.get("keywords") or {}).items() if v is not None}
+            categories[code]["keywords"] = {
+                k: v for k, v in (spec.get("keywords") or {}).items() if v is not None
+            }
             continue
         target = categories[code]
         for key, value in spec.items():
@@ -334,12 +338,16 @@ def build_taxonomy(source: Mapping[str, Any]) -> Taxonomy:
         category = spec.get("category")
         if category is not None and str(category) not in codes:
             raise TaxonomyError(f"{where}.category: no such category {category!r}")
-        urgent.append(UrgentPattern(str(name), _regex(spec.get("regex"), f"{where}.regex"), category and str(category)))
+        urgent.append(
+            UrgentPattern(str(name), _regex(spec.get("regex"), f"{where}.regex"), category and str(category))
+        )
     solved = _mapping(source.get("solved"), "solved")
     _known(solved, {"patterns", "negations", "unless"}, "solved")
     scoring_source = {**_SCORING_DEFAULTS, **_mapping(source.get("scoring"), "scoring")}
     _known(scoring_source, set(_SCORING_DEFAULTS), "scoring")
-    scoring = Scoring(**{key: _number(value, f"scoring.{key}", -100.0, 100.0) for key, value in scoring_source.items()})
+    scoring = Scoring(
+        **{key: _number(value, f"scoring.{key}", -100.0, 100.0) for key, value in scoring_source.items()}
+    )
     return Taxonomy(
         categories=categories,
         none_names=_names(source.get("none_names") or {"zh-Hans": "非诉求"}, "none_names"),
@@ -349,11 +357,15 @@ def build_taxonomy(source: Mapping[str, Any]) -> Taxonomy:
         politeness=_strings(source.get("politeness"), "politeness"),
         patterns=tuple(patterns),
         solved_patterns=tuple(
-            _regex(regex, f"solved.patterns[{i}]") for i, regex in enumerate(_strings(solved.get("patterns"), "solved.patterns"))
+            _regex(regex, f"solved.patterns[{i}]")
+            for i, regex in enumerate(_strings(solved.get("patterns"), "solved.patterns"))
         ),
         solved_negations=_strings(solved.get("negations"), "solved.negations"),
         solved_unless=_strings(solved.get("unless"), "solved.unless"),
-        notices=tuple(_regex(regex, f"notices[{i}]") for i, regex in enumerate(_strings(source.get("notices"), "notices"))),
+        notices=tuple(
+            _regex(regex, f"notices[{i}]")
+            for i, regex in enumerate(_strings(source.get("notices"), "notices"))
+        ),
         urgent=tuple(urgent),
         urgent_unless=_strings(source.get("urgent_unless"), "urgent_unless"),
         scoring=scoring,

@@ -48,6 +48,7 @@ async def serve(args: argparse.Namespace) -> None:
     print(f"  aiogram: TelegramAPIServer.from_base({sim.url!r})", flush=True)
     print(f"  PTB:     base_url={sim.url + '/bot'!r}, base_file_url={sim.url + '/file/bot'!r}", flush=True)
     print(f"  test side: {sim.url}/_sim/info, events: {sim.url}/_sim/events", flush=True)
+    print(f"  chat page: {sim.url}/  (open it in a browser)", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -400,7 +400,7 @@ class BotApi:
         if markup:
             body["reply_markup"] = markup
         effect(chat)
-        return self.world.post_bot_message(chat, body, reply_to)
+        return self.world.post_bot_message(chat, body, reply_to, client_markup=_client_markup(params))
 
     def send_photo(self, params: Params) -> Json:
         """sendPhoto: store the picture, answer with its sizes."""
@@ -449,7 +449,7 @@ class BotApi:
         if markup:
             body["reply_markup"] = markup
         effect(chat)
-        return self.world.post_bot_message(chat, body, reply_to)
+        return self.world.post_bot_message(chat, body, reply_to, client_markup=_client_markup(params))
 
     def edit_message_text(self, params: Params) -> Json:
         """editMessageText (leaving out reply_markup removes the keyboard, as in Telegram)."""
@@ -725,6 +725,12 @@ class _PollTicket:
 
     def __init__(self) -> None:
         self.terminated = False
+
+
+def _client_markup(params: Params) -> Json | None:
+    """The reply keyboard, its removal or force_reply a send asked for (Telegram keeps it out of the Message)."""
+    raw = params.obj("reply_markup")
+    return raw if isinstance(raw, dict) and "inline_keyboard" not in raw else None
 
 
 def _inline_keyboard(rows: Any) -> Json | None:

@@ -86,8 +86,9 @@ class SimulatorClient:
         last_name: str | None = None,
         username: str | None = None,
         language_code: str = "zh-hans",
+        label: str | None = None,
     ) -> Json:
-        """Create a user; returns the User object."""
+        """Create a user (`label`, e.g. "3栋 楼栋长", is shown by the chat page only); returns the User."""
         return await self._call(
             "POST",
             "users",
@@ -96,7 +97,12 @@ class SimulatorClient:
             last_name=last_name,
             username=username,
             language_code=language_code,
+            label=label,
         )
+
+    async def people(self) -> list[Json]:
+        """Every user with their page label and whether they opened a private chat with the bot."""
+        return await self._call("GET", "people")
 
     async def create_chat(
         self,

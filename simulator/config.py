@@ -50,3 +50,5 @@ class SimulatorConfig:
     webhook_retry_delay: float = 0.5
     max_upload_bytes: int = 50 * 1024 * 1024
     max_download_bytes: int = 20 * 1024 * 1024
+    first_update_id: int = 1  # a bot restarted against a new simulator may already have confirmed ids below
+    page_title: str = "邻里说事 · 本地模拟器"  # shown by the web chat page at /

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -20,6 +21,8 @@ log = logging.getLogger(__name__)
 
 _UNAUTHORIZED = {"ok": False, "error_code": 401, "description": "Unauthorized"}
 _NOT_FOUND = {"ok": False, "error_code": 404, "description": "Not Found"}
+WEB_DIR = Path(__file__).parent / "web"
+_WEB_TYPES = {".html": "text/html", ".js": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml"}
 
 
 def _dumps(value: Any) -> str:
@@ -53,6 +56,7 @@ class SimulatorApp:
         app.router.add_route("*", "/bot{token}/{method}", self._bot_api)
         app.router.add_get("/file/bot{token}/{path:.+}", self._file)
         app.router.add_get("/", self._index)
+        app.router.add_get("/web/{name}", self._web)
         SimRoutes(self.world, self.api.method_names).register(app)
         return app
 
@@ -123,8 +127,10 @@ class SimulatorApp:
             return web.json_response(_NOT_FOUND, status=404)
         return web.Response(body=record.data, content_type=record.mime_type)
 
-    async def _index(self, request: web.Request) -> web.Response:
-        """Say what this server is."""
+    async def _index(self, request: web.Request) -> web.StreamResponse:
+        """Serve the web chat page to browsers; say what this server is (JSON) to everyone else."""
+        if "text/html" in request.headers.get("Accept", ""):
+            return _web_file("index.html")
         return web.json_response(
             {
                 "ok": True,
@@ -132,6 +138,22 @@ class SimulatorApp:
             },
             dumps=_dumps,
         )
+
+
+    async def _web(self, request: web.Request) -> web.StreamResponse:
+        """Serve the chat page's static files (index.html, app.js, app.css)."""
+        return _web_file(request.match_info["name"])
+
+
+def _web_file(name: str) -> web.StreamResponse:
+    """Answer one file of simulator/web/, always revalidated so a restarted demo serves its new page."""
+    path = WEB_DIR / name
+    kind = _WEB_TYPES.get(path.suffix)
+    if kind is None or "/" in name or name.startswith(".") or not path.is_file():
+        return web.json_response(_NOT_FOUND, status=404)
+    return web.Response(
+        body=path.read_bytes(), content_type=kind, charset="utf-8", headers={"Cache-Control": "no-cache"}
+    )
 
 
 async def start_simulator(host: str = "127.0.0.1", port: int = 0, **settings: Any) -> SimulatorApp:

@@ -12,6 +12,7 @@ import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import quote
 
 from aiohttp import web
 
@@ -44,7 +45,7 @@ class SimRoutes:
         posts: dict[str, Callable[[Json], Any]] = {
             "bot": lambda a: self.world.set_bot(**a),
             "users": lambda a: self.world.add_user(
-                **_pick(a, "user_id", "first_name", "last_name", "username", "language_code", "is_bot")
+                **_pick(a, "user_id", "first_name", "last_name", "username", "language_code", "is_bot", "label")
             ),
             "chats": lambda a: self.world.create_chat(
                 **_pick(a, "title", "type", "chat_id", "username", "bot_status", "creator_id", "members")
@@ -104,6 +105,7 @@ class SimRoutes:
             "messages": lambda a: self.world.messages(_int(a, "chat_id"), _opt_bool(a.get("from_bot"))),
             "message": self._message,
             "users": lambda a: list(self.world.users.values()),
+            "people": lambda a: self.world.people(),
             "stats": lambda a: self.world.stats_snapshot(),
             "commands": lambda a: [
                 {"scope": json.loads(scope), "language_code": lang, "commands": cmds}
@@ -125,6 +127,7 @@ class SimRoutes:
             app.router.add_get(path, handler)
             app.router.add_post(path, handler)
         app.router.add_get("/_sim/events", self.events)
+        app.router.add_get("/_sim/file", self.file)
 
     def _wrap(self, action: Callable[[Json], Any]) -> Route:
         """Turn a plain action on the arguments into a handler with the common answer shape."""
@@ -149,6 +152,8 @@ class SimRoutes:
             "limits": self.world.config.limits.as_dict(),
             "methods": self.method_names,
             "last_event_seq": self.world.events.last_seq,
+            "instance": self.world.instance,
+            "title": self.world.config.page_title,
         }
 
     def _set_limits(self, args: Json) -> Json:
@@ -225,6 +230,18 @@ class SimRoutes:
             return _refuse(exc.description, exc.status)
         except (KeyError, TypeError, ValueError) as exc:
             return _refuse(f"bad arguments: {exc}", 400)
+
+    async def file(self, request: web.Request) -> web.StreamResponse:
+        """Serve a stored file by file_id (pictures shown and documents downloaded by the chat page)."""
+        record = self.world.files.get(request.query.get("file_id", ""))
+        if record is None:
+            return _refuse("file not found", 404)
+        mime = "image/png" if record.data.startswith(b"\x89PNG") else record.mime_type
+        headers = {"Cache-Control": "private, max-age=3600"}
+        name = request.query.get("name")
+        if name:
+            headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
+        return web.Response(body=record.data, content_type=mime, headers=headers)
 
     async def events(self, request: web.Request) -> web.StreamResponse:
         """Stream events as Server-Sent Events; ?since=seq (or Last-Event-ID) replays kept ones."""

@@ -8,8 +8,10 @@ so events and answers can hand out references without copying.
 
 from __future__ import annotations
 
+import base64
 import itertools
 import json
+import secrets
 import time
 from collections import deque
 from collections.abc import Iterator
@@ -252,6 +254,7 @@ class World:
             self._bot_id = _token_bot_id(config.token)
         self._bot_user: Json | None = None
         self.closing = False  # set on shutdown: long polls and streams return at once
+        self.instance = secrets.token_hex(6)  # tells a page that reconnects whether this is a new server
         self._reset_state()
 
     # ----------------------------------------------------------------- identity
@@ -319,11 +322,12 @@ class World:
     def _reset_state(self) -> None:
         """Create empty state (keeps the bot's identity, token and limits)."""
         self.users: dict[int, Json] = {}
+        self.user_labels: dict[int, str] = {}
         self.chats: dict[int, Chat] = {}
         self._chat_usernames: dict[str, int] = {}
         self._updates: dict[int, Json] = {}
         self._update_order: deque[int] = deque()
-        self._next_update_id = 1
+        self._next_update_id = max(1, self.config.first_update_id)
         self.allowed_updates: frozenset[str] = DEFAULT_ALLOWED_UPDATES
         self.callbacks: dict[str, CallbackRecord] = {}
         self.files: dict[str, FileRecord] = {}
@@ -355,8 +359,9 @@ class World:
         username: str | None = None,
         language_code: str | None = "zh-hans",
         is_bot: bool = False,
+        label: str | None = None,
     ) -> Json:
-        """Create (or replace) a user."""
+        """Create (or replace) a user; `label` (e.g. "3栋 楼栋长") is for the chat page, never sent to the bot."""
         user: Json = {"id": int(user_id), "is_bot": bool(is_bot), "first_name": first_name}
         if last_name:
             user["last_name"] = last_name
@@ -365,6 +370,8 @@ class World:
         if language_code:
             user["language_code"] = language_code
         self.users[user["id"]] = user
+        if label:
+            self.user_labels[user["id"]] = label
         private = self.chats.get(user["id"])
         if private is not None and private.type == "private":
             private.user = user
@@ -489,12 +496,19 @@ class World:
         chat.messages[message_id] = message
         return message
 
-    def post_bot_message(self, chat: Chat, body: Json, reply_to: Json | None = None) -> Json:
-        """Deliver a message from the bot: store, count against the limits, announce."""
+    def post_bot_message(
+        self, chat: Chat, body: Json, reply_to: Json | None = None, client_markup: Json | None = None
+    ) -> Json:
+        """Deliver a message from the bot: store, count against the limits, announce.
+
+        `client_markup` (force_reply, a reply keyboard) is not part of a Message; the event carries it so a
+        chat page can act on it.
+        """
         message = self._post(chat, body, self.bot_user(), reply_to)
         self.flood.consume(chat.id, chat.is_group)
         self.stats.record_delivery(chat.id, chat.is_group)
-        self.events.publish("message", chat_id=chat.id, from_bot=True, message=message)
+        extra = {"client_markup": client_markup} if client_markup else {}
+        self.events.publish("message", chat_id=chat.id, from_bot=True, message=message, **extra)
         self.chat_changed.fire(chat.id)
         return message
 
@@ -1133,6 +1147,82 @@ class World:
         self.fail_rules.clear()
         self.delay_rules.clear()
 
+    # ----------------------------------------------------------------- people, snapshots
+
+    def people(self) -> list[Json]:
+        """Every user with the page's label and whether they have a private chat with the bot."""
+        found = []
+        for user_id, user in self.users.items():
+            private = self.chats.get(user_id)
+            found.append(
+                {
+                    "user": user,
+                    "label": self.user_labels.get(user_id),
+                    "private_chat": private is not None and private.type == "private" and private.started,
+                }
+            )
+        return found
+
+    def continue_updates_after(self, update_id: int) -> None:
+        """Number new updates above `update_id` (a bot that kept its offset across a restart)."""
+        self._next_update_id = max(self._next_update_id, int(update_id) + 1)
+
+    def snapshot(self) -> Json:
+        """Return users, chats with their messages, files and counters as JSON (for a demo kept across runs)."""
+        return {
+            "version": 1,
+            "users": list(self.users.values()),
+            "labels": {str(k): v for k, v in self.user_labels.items()},
+            "chats": [_chat_state(chat) for chat in self.chats.values()],
+            "files": [
+                {**record.as_file(), "file_id": record.file_id, "mime_type": record.mime_type,
+                 "data": base64.b64encode(record.data).decode("ascii")}
+                for record in self.files.values()
+            ],
+            "commands": [
+                {"scope": scope, "language_code": lang, "commands": cmds}
+                for (scope, lang), cmds in self.commands.items()
+            ],
+            "next_update_id": self._next_update_id,
+            "next_id": next(self._ids),
+        }
+
+    def restore(self, state: Json) -> None:
+        """Replace the state with a snapshot taken by `snapshot()` (pending updates are not kept)."""
+        self._reset_state()
+        for user in state.get("users", []):
+            self.users[int(user["id"])] = user
+        self.user_labels = {int(k): v for k, v in state.get("labels", {}).items()}
+        for raw in state.get("chats", []):
+            chat = Chat(
+                id=int(raw["id"]),
+                type=raw["type"],
+                title=raw.get("title"),
+                username=raw.get("username"),
+                user=self.users.get(int(raw["id"])) if raw["type"] == "private" else None,
+                members={int(k): v for k, v in raw.get("members", {}).items()},
+                bot_status=raw.get("bot_status", "member"),
+                messages={int(m["message_id"]): m for m in raw.get("messages", [])},
+                next_message_id=int(raw.get("next_message_id", 1)),
+                migrated_to=raw.get("migrated_to"),
+                migrated_from=raw.get("migrated_from"),
+                started=bool(raw.get("started")),
+                blocked=bool(raw.get("blocked")),
+                pinned_message_id=raw.get("pinned_message_id"),
+            )
+            self._add_chat(chat)
+        for raw in state.get("files", []):
+            record = FileRecord(
+                raw["file_id"], raw["file_unique_id"], base64.b64decode(raw["data"]), raw["file_path"], raw["mime_type"]
+            )
+            self.files[record.file_id] = record
+            self._file_paths[record.file_path] = record
+        for entry in state.get("commands", []):
+            self.commands[(entry["scope"], entry["language_code"])] = entry["commands"]
+        self._next_update_id = max(self._next_update_id, int(state.get("next_update_id", 1)))
+        self._ids = itertools.count(int(state.get("next_id", 1)))
+        self.events.publish("reset")
+
     # ----------------------------------------------------------------- commands, stats
 
     @staticmethod
@@ -1158,6 +1248,25 @@ class World:
             update = self._updates.get(update_id)
             if update is not None:
                 yield update
+
+
+def _chat_state(chat: Chat) -> Json:
+    """Return what a snapshot keeps of a chat."""
+    return {
+        "id": chat.id,
+        "type": chat.type,
+        "title": chat.title,
+        "username": chat.username,
+        "members": {str(k): v for k, v in chat.members.items()},
+        "bot_status": chat.bot_status,
+        "messages": list(chat.messages.values()),
+        "next_message_id": chat.next_message_id,
+        "migrated_to": chat.migrated_to,
+        "migrated_from": chat.migrated_from,
+        "started": chat.started,
+        "blocked": chat.blocked,
+        "pinned_message_id": chat.pinned_message_id,
+    }
 
 
 def _token_bot_id(token: str) -> int | None:

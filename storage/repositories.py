@@ -617,14 +617,21 @@ class SqlInboxRepository(_Repo):
             return True
         return False
 
-    async def unhandled(self, limit: int) -> list[tuple[int, str, int]]:
-        """(update_id, raw JSON, attempts) of updates not yet handled, oldest first."""
-        rows = await self.s.execute(
+    async def unhandled(self, limit: int, *, lock: bool = False) -> list[tuple[int, str, int]]:
+        """(update_id, raw JSON, attempts) of updates not yet handled, oldest first.
+
+        With ``lock`` the rows are locked until the transaction ends and rows another instance
+        has locked are skipped (PostgreSQL SKIP LOCKED; SQLite's single writer needs nothing).
+        """
+        stmt = (
             select(InboxRow.update_id, InboxRow.raw, InboxRow.attempts)
             .where(InboxRow.handled_at.is_(None), InboxRow.dead.is_(False))
             .order_by(InboxRow.update_id)
             .limit(limit)
         )
+        if lock:
+            stmt = stmt.with_for_update(skip_locked=True)
+        rows = await self.s.execute(stmt)
         return [(int(r[0]), str(r[1]), int(r[2])) for r in rows]
 
     async def is_handled(self, update_id: int) -> bool:

@@ -207,8 +207,9 @@ class InboxRepository(Protocol):
         """Mark an update handled; False when it already was (a repeat delivery changes nothing)."""
         ...
 
-    async def unhandled(self, limit: int) -> list[tuple[int, str, int]]:
-        """(update_id, raw JSON, attempts) of updates not yet handled, oldest first."""
+    async def unhandled(self, limit: int, *, lock: bool = False) -> list[tuple[int, str, int]]:
+        """(update_id, raw JSON, attempts) of updates not yet handled, oldest first (locked, skipping
+        rows other instances hold, when ``lock``)."""
         ...
 
     async def is_handled(self, update_id: int) -> bool:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import socket
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +28,9 @@ from storage.leader import LeaderLock
 from storage.uow import SqlUnitOfWorkFactory
 
 log = logging.getLogger(__name__)
+
+HEARTBEAT_SECONDS = 15
+INSTANCE_NAME = f"{socket.gethostname()}:{os.getpid()}"
 
 
 def classifier_for(base: Classifier, rules: CommunityRules) -> Classifier:
@@ -125,10 +130,18 @@ class BotRunner:
             core.uow, self.adapter.messenger, core.deps.clock, self.limits, leader=self.leader.ensure
         )
         core.sender = self.sender
-        self.worker = InboxWorker(core.uow, core.deps.clock, self.adapter.handle, core.services.note_update_handled)
+        self.worker = InboxWorker(
+            core.uow,
+            core.deps.clock,
+            self.adapter.handle,
+            core.services.note_update_handled,
+            on_dead_letter=core.services.report_dead_letter,
+        )
         self.poller = Poller(self.adapter, core.uow, core.deps.clock, self.worker.notify, settings.poll_timeout)
         core.uow.on_outbox = self.sender.notify
-        self.scheduler = build_scheduler(settings.timezone, {"outbox_sweep": (self._sweep, 30)})
+        self.scheduler = build_scheduler(
+            settings.timezone, {"outbox_sweep": (self._sweep, 30), "heartbeat": (self._heartbeat, HEARTBEAT_SECONDS)}
+        )
         self.scheduler.start()
         loops = [("sender", self.sender.run()), ("inbox", self.worker.run())]
         if settings.run_mode == "webhook":
@@ -137,6 +150,7 @@ class BotRunner:
             loops.append(("poller", self.poller.run()))
         for name, coro in loops:
             self.tasks.append(asyncio.create_task(coro, name=name))
+        await self._heartbeat()
         log.info("bot @%s is running (%s, %s)", profile.username, settings.bot_framework, settings.run_mode)
 
     async def _start_webhook(self) -> None:
@@ -161,6 +175,23 @@ class BotRunner:
                 log.warning("cannot reach the Bot API yet (%s); retrying in %.0fs", type(err).__name__, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 30)
+
+    async def _heartbeat(self) -> None:
+        """Record this instance's loops as alive, with the figures /status and `status` show."""
+        loop_time = asyncio.get_running_loop().time()
+        poll_ok = self.poller.last_poll_ok
+        detail = {
+            "poll_age": round(loop_time - poll_ok, 1) if poll_ok is not None else None,
+            "processed": self.worker.processed,
+            "sent": self.sender.stats.sent,
+            "retry_after": self.sender.stats.retry_after,
+            "uncertain_retries": self.sender.stats.uncertain_retries,
+            "leader": self.leader.held,
+            "mode": self.core.settings.run_mode,
+        }
+        async with self.core.uow() as uow:
+            await uow.heartbeats.beat(INSTANCE_NAME, self.core.deps.clock.now(), detail)
+            await uow.commit()
 
     async def _sweep(self) -> None:
         self.sender.notify()

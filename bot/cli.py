@@ -66,6 +66,74 @@ def _cmd_db(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_status(args: argparse.Namespace) -> int:
+    """Print the health the database knows: queues, dead letters, instances' heartbeats."""
+    from datetime import UTC, datetime
+
+    from bot.config import Settings
+    from storage.db import create_engine, session_factory
+    from storage.uow import SqlUnitOfWorkFactory
+
+    settings = _settings()
+    assert isinstance(settings, Settings)
+
+    async def main() -> int:
+        engine = create_engine(settings.database_url)
+        try:
+            async with SqlUnitOfWorkFactory(session_factory(engine))() as uow:
+                now = datetime.now(UTC)
+                inbox = await uow.inbox.counts()
+                backlog, oldest = await uow.outbox.backlog()
+                beats = await uow.heartbeats.all()
+        finally:
+            await engine.dispose()
+        age = f"{(now - oldest).total_seconds():.0f}s" if oldest else "-"
+        print(f"inbox backlog: {inbox['backlog']}   dead letters: {inbox['dead']}")
+        print(f"outbox backlog: {backlog}   oldest waiting: {age}")
+        for name, (at, detail) in beats.items():
+            figures = "  ".join(f"{k}={v}" for k, v in detail.items())
+            print(f"instance {name}: last heartbeat {(now - at).total_seconds():.0f}s ago  {figures}")
+        if not beats:
+            print("no instance has reported a heartbeat yet")
+        return 1 if inbox["dead"] else 0
+
+    return asyncio.run(main())
+
+
+def _cmd_inbox(args: argparse.Namespace) -> int:
+    """List dead letters, or put one back in the queue after a fix."""
+    from bot.config import Settings
+    from storage.db import create_engine, session_factory
+    from storage.uow import SqlUnitOfWorkFactory
+
+    settings = _settings()
+    assert isinstance(settings, Settings)
+
+    async def main() -> int:
+        engine = create_engine(settings.database_url)
+        try:
+            async with SqlUnitOfWorkFactory(session_factory(engine))() as uow:
+                if args.action == "list":
+                    letters = await uow.inbox.dead_letters(200)
+                    for update_id, attempts, error in letters:
+                        print(f"{update_id}\tattempts={attempts}\t{error.splitlines()[0] if error else ''}")
+                    print(f"{len(letters)} dead letter(s)")
+                    return 0
+                if args.update_id is None:
+                    print("usage: residents-bot inbox retry UPDATE_ID", file=sys.stderr)
+                    return 2
+                if not await uow.inbox.retry(args.update_id):
+                    print(f"update {args.update_id} is not a dead letter", file=sys.stderr)
+                    return 1
+                await uow.commit()
+                print(f"update {args.update_id} queued again; the running bot handles it within 30 s")
+                return 0
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(main())
+
+
 def _cmd_classify(args: argparse.Namespace) -> int:
     """One message per line on stdin, one JSON verdict per line on stdout."""
     from nlp.cli import classify_main
@@ -107,6 +175,14 @@ def build_parser() -> argparse.ArgumentParser:
     db.add_argument("action", choices=["upgrade", "current"])
     db.add_argument("revision", nargs="?", default="head")
     db.set_defaults(func=_cmd_db)
+
+    status = sub.add_parser("status", help="queues, dead letters and instances' heartbeats (exit 1 on dead letters)")
+    status.set_defaults(func=_cmd_status)
+
+    inbox = sub.add_parser("inbox", help="dead letters: list them, or retry one after a fix")
+    inbox.add_argument("action", choices=["list", "retry"])
+    inbox.add_argument("update_id", nargs="?", type=int)
+    inbox.set_defaults(func=_cmd_inbox)
 
     classify = sub.add_parser("classify", help="classify messages read from stdin, one per line")
     classify.add_argument("--explain", action="store_true", help="show tokens and the deciding rule")

@@ -238,3 +238,11 @@ class PendingAskRow(Base):
     outbox_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     answer: Mapped[str | None] = mapped_column(String(32), nullable=True)
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class HeartbeatRow(Base):
+    __tablename__ = "heartbeats"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    detail: Mapped[str] = mapped_column(Text, default="{}")

@@ -36,6 +36,7 @@ from storage.models import (
     CommunityRow,
     DialogueRow,
     GridRow,
+    HeartbeatRow,
     InboxRow,
     KeywordChangeRow,
     MemberRow,
@@ -657,6 +658,25 @@ class SqlInboxRepository(_Repo):
         dead = await self.s.scalar(select(func.count()).select_from(InboxRow).where(InboxRow.dead.is_(True)))
         return {"backlog": int(backlog or 0), "dead": int(dead or 0)}
 
+    async def dead_letters(self, limit: int = 50) -> list[tuple[int, int, str]]:
+        """Parked updates as (update_id, attempts, error), oldest first."""
+        rows = await self.s.execute(
+            select(InboxRow.update_id, InboxRow.attempts, InboxRow.error)
+            .where(InboxRow.dead.is_(True))
+            .order_by(InboxRow.update_id)
+            .limit(limit)
+        )
+        return [(int(r[0]), int(r[1]), str(r[2] or "")) for r in rows]
+
+    async def retry(self, update_id: int) -> bool:
+        """Put a dead letter back in the queue (after a fix); False when there is no such dead letter."""
+        result = await self.s.execute(
+            update(InboxRow)
+            .where(InboxRow.update_id == update_id, InboxRow.dead.is_(True))
+            .values(dead=False, attempts=0, error=None)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
     async def last_update_id(self) -> int | None:
         """The highest update id ever stored."""
         value = await self.s.scalar(select(func.max(InboxRow.update_id)))
@@ -756,3 +776,16 @@ class SqlKeywordRepository(_Repo):
             )
         )
         return [(str(r[0]), str(r[1]), None if r[2] is None else float(r[2])) for r in rows]
+
+
+class SqlHeartbeatRepository(_Repo):
+    """Liveness of the running instances' loops, for /status and `residents-bot status`."""
+
+    async def beat(self, name: str, at: datetime, detail: dict[str, object]) -> None:
+        """Record that ``name`` is alive, with a few figures."""
+        await self.s.merge(HeartbeatRow(name=name, at=at, detail=json.dumps(detail, ensure_ascii=False)))
+
+    async def all(self) -> dict[str, tuple[datetime, dict[str, object]]]:
+        """Every heartbeat by name."""
+        rows = await self.s.scalars(select(HeartbeatRow).order_by(HeartbeatRow.name))
+        return {row.name: (row.at, json.loads(row.detail or "{}")) for row in rows}

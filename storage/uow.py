@@ -18,6 +18,7 @@ from storage.repositories import (
     SqlChatRepository,
     SqlCommunityRepository,
     SqlDialogueRepository,
+    SqlHeartbeatRepository,
     SqlInboxRepository,
     SqlKeywordRepository,
     SqlMemberRepository,
@@ -49,6 +50,7 @@ class SqlUnitOfWork:
     dialogues: SqlDialogueRepository
     asks: SqlAskRepository
     keywords: SqlKeywordRepository
+    heartbeats: SqlHeartbeatRepository
 
     def __init__(
         self, sessions: async_sessionmaker[AsyncSession], on_outbox: Callable[[], None] | None = None
@@ -78,6 +80,7 @@ class SqlUnitOfWork:
         self.dialogues = SqlDialogueRepository(session)
         self.asks = SqlAskRepository(session)
         self.keywords = SqlKeywordRepository(session)
+        self.heartbeats = SqlHeartbeatRepository(session)
         return self
 
     async def __aexit__(

@@ -228,6 +228,26 @@ class InboxRepository(Protocol):
         """The highest update id ever stored."""
         ...
 
+    async def dead_letters(self, limit: int = 50) -> list[tuple[int, int, str]]:
+        """Parked updates as (update_id, attempts, error)."""
+        ...
+
+    async def retry(self, update_id: int) -> bool:
+        """Put a dead letter back in the queue."""
+        ...
+
+
+class HeartbeatRepository(Protocol):
+    """Liveness of the running instances' loops."""
+
+    async def beat(self, name: str, at: datetime, detail: dict[str, object]) -> None:
+        """Record that ``name`` is alive."""
+        ...
+
+    async def all(self) -> dict[str, tuple[datetime, dict[str, object]]]:
+        """Every heartbeat by name."""
+        ...
+
 
 class DialogueRepository(Protocol):
     """Multi-step dialogues waiting for a member's next message."""
@@ -290,6 +310,7 @@ class UnitOfWork(Protocol):
     dialogues: DialogueRepository
     asks: AskRepository
     keywords: KeywordRepository
+    heartbeats: HeartbeatRepository
 
     async def __aenter__(self) -> Self:
         """Begin the transaction."""

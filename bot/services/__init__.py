@@ -139,6 +139,14 @@ class BotServices(Service):
 
         await self._guard(self.in_transaction(event.update_id, work, nothing))
 
+    async def report_dead_letter(self, update_id: int, error: str) -> None:
+        """Tell the admin group that an update was parked after repeated failures."""
+        async with self.deps.uow() as uow:
+            community = await self.community(uow)
+            for chat in await uow.chats.of_kind(community.id, ChatKind.ADMIN):
+                await self.queue(uow, chat.chat_id, self.t("inbox.dead_letter", update_id=update_id, error=error[:80]))
+            await uow.commit()
+
     async def note_update_handled(self, update_id: int) -> None:
         """Mark an update handled when no use case took it (stickers in unbound chats, service messages)."""
         if self.deps.last_claimed_update == update_id:

@@ -173,6 +173,18 @@ class AdminService(Service):
             staff = await uow.chats.of_kind(community.id, ChatKind.STAFF)
             if not staff:
                 lines.append(self.t("status.no_staff_group"))
+            now = self.deps.clock.now()
+            for name, (at, detail) in (await uow.heartbeats.all()).items():
+                lines.append(
+                    self.t(
+                        "status.instance",
+                        name=name,
+                        age=self.deps.texts.duration((now - at).total_seconds()),
+                        poll=detail.get("poll_age", "-"),
+                        flood=detail.get("retry_after", 0),
+                        leader=self.t("status.leader") if detail.get("leader") else "",
+                    )
+                )
         return "\n".join(lines)
 
     def _category_code(self, word: str) -> str | None:

@@ -1,4 +1,4 @@
-"""The ``residents-bot`` command: run, db, classify, eval, demo, simulator."""
+"""The ``residents-bot`` command: run, db, status, inbox, classify, eval, demo, simulator."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import argparse
 import asyncio
 import signal
 import sys
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -66,10 +68,8 @@ def _cmd_db(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_status(args: argparse.Namespace) -> int:
-    """Print the health the database knows: queues, dead letters, instances' heartbeats."""
-    from datetime import UTC, datetime
-
+def _with_unit_of_work(work: Callable[[Any], Awaitable[int]]) -> int:
+    """Run ``work(uow)`` in one unit of work on the configured database; returns its exit code."""
     from bot.config import Settings
     from storage.db import create_engine, session_factory
     from storage.uow import SqlUnitOfWorkFactory
@@ -81,12 +81,22 @@ def _cmd_status(args: argparse.Namespace) -> int:
         engine = create_engine(settings.database_url)
         try:
             async with SqlUnitOfWorkFactory(session_factory(engine))() as uow:
-                now = datetime.now(UTC)
-                inbox = await uow.inbox.counts()
-                backlog, oldest = await uow.outbox.backlog()
-                beats = await uow.heartbeats.all()
+                return await work(uow)
         finally:
             await engine.dispose()
+
+    return asyncio.run(main())
+
+
+def _cmd_status(args: argparse.Namespace) -> int:
+    """Print the health the database knows: queues, dead letters, instances' heartbeats."""
+    from datetime import UTC, datetime
+
+    async def show(uow: Any) -> int:
+        now = datetime.now(UTC)
+        inbox = await uow.inbox.counts()
+        backlog, oldest = await uow.outbox.backlog()
+        beats = await uow.heartbeats.all()
         age = f"{(now - oldest).total_seconds():.0f}s" if oldest else "-"
         print(f"inbox backlog: {inbox['backlog']}   dead letters: {inbox['dead']}")
         print(f"outbox backlog: {backlog}   oldest waiting: {age}")
@@ -97,41 +107,30 @@ def _cmd_status(args: argparse.Namespace) -> int:
             print("no instance has reported a heartbeat yet")
         return 1 if inbox["dead"] else 0
 
-    return asyncio.run(main())
+    return _with_unit_of_work(show)
 
 
 def _cmd_inbox(args: argparse.Namespace) -> int:
     """List dead letters, or put one back in the queue after a fix."""
-    from bot.config import Settings
-    from storage.db import create_engine, session_factory
-    from storage.uow import SqlUnitOfWorkFactory
 
-    settings = _settings()
-    assert isinstance(settings, Settings)
+    async def act(uow: Any) -> int:
+        if args.action == "list":
+            letters = await uow.inbox.dead_letters(200)
+            for update_id, attempts, error in letters:
+                print(f"{update_id}\tattempts={attempts}\t{error.splitlines()[0] if error else ''}")
+            print(f"{len(letters)} dead letter(s)")
+            return 0
+        if args.update_id is None:
+            print("usage: residents-bot inbox retry UPDATE_ID", file=sys.stderr)
+            return 2
+        if not await uow.inbox.retry(args.update_id):
+            print(f"update {args.update_id} is not a dead letter", file=sys.stderr)
+            return 1
+        await uow.commit()
+        print(f"update {args.update_id} queued again; the running bot handles it within 30 s")
+        return 0
 
-    async def main() -> int:
-        engine = create_engine(settings.database_url)
-        try:
-            async with SqlUnitOfWorkFactory(session_factory(engine))() as uow:
-                if args.action == "list":
-                    letters = await uow.inbox.dead_letters(200)
-                    for update_id, attempts, error in letters:
-                        print(f"{update_id}\tattempts={attempts}\t{error.splitlines()[0] if error else ''}")
-                    print(f"{len(letters)} dead letter(s)")
-                    return 0
-                if args.update_id is None:
-                    print("usage: residents-bot inbox retry UPDATE_ID", file=sys.stderr)
-                    return 2
-                if not await uow.inbox.retry(args.update_id):
-                    print(f"update {args.update_id} is not a dead letter", file=sys.stderr)
-                    return 1
-                await uow.commit()
-                print(f"update {args.update_id} queued again; the running bot handles it within 30 s")
-                return 0
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(main())
+    return _with_unit_of_work(act)
 
 
 def _cmd_classify(args: argparse.Namespace) -> int:

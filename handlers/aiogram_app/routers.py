@@ -10,7 +10,7 @@ from aiogram.types import CallbackQuery, ChatMemberUpdated, Message, Update
 
 from bot.core.events import ChatMigrated
 from bot.services import BotServices
-from handlers.aiogram_app import translate
+from handlers import translate
 
 log = logging.getLogger(__name__)
 

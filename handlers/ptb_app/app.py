@@ -24,7 +24,7 @@ from bot.core.events import ChatMigrated
 from bot.core.ports import TokenRefused
 from bot.services import BotServices
 from bot.services.base import BotProfile
-from handlers.ptb_app import translate
+from handlers import translate
 from handlers.ptb_app.messenger import PtbMessenger
 
 log = logging.getLogger(__name__)

@@ -1,29 +1,45 @@
-"""Turn python-telegram-bot's objects into the core's plain events."""
+"""Turn Telegram objects into the core's plain events, for both adapters.
+
+aiogram and python-telegram-bot both name their objects' fields after the Bot API (``from_user``,
+``message_id``, ``reply_to_message`` …), so one translation serves both; it reads attributes only.
+"""
 
 from __future__ import annotations
 
-from telegram import CallbackQuery, Chat, ChatMemberUpdated, Message, User
+from typing import Any
 
 from bot.core.events import Actor, BotMembershipChanged, ButtonPress, ChatRef, Command, IncomingMessage
-from handlers.commands import parse_command
 
 MEDIA_KINDS = ("photo", "sticker", "document", "video", "voice", "audio", "animation", "location", "contact")
 
 
-def actor(user: User | None) -> Actor:
-    """The core's Actor for a Telegram user."""
+def actor(user: Any) -> Actor:
+    """The core's Actor for a Telegram user (anonymous admins become id 0)."""
     if user is None:
         return Actor(0, "")
     return Actor(user.id, user.full_name, user.username, user.is_bot)
 
 
-def chat_ref(chat: Chat) -> ChatRef:
+def chat_ref(chat: Any) -> ChatRef:
     """The core's ChatRef for a Telegram chat."""
     title = chat.title or " ".join(p for p in (chat.first_name, chat.last_name) if p)
     return ChatRef(chat.id, chat.type, title or "")
 
 
-def command(message: Message, update_id: int | None, bot_username: str) -> Command | None:
+def parse_command(text: str, bot_username: str) -> tuple[str, str] | None:
+    """(name, args) when ``text`` is a command for this bot; None for plain text or another bot's command."""
+    if not text.startswith("/") or len(text) < 2:
+        return None
+    head, _, args = text.partition(" ")
+    name, _, mention = head[1:].partition("@")
+    if mention and bot_username and mention.lower() != bot_username.lower():
+        return None
+    if not name or not name.replace("_", "").isalnum():
+        return None
+    return name, args.strip()
+
+
+def command(message: Any, update_id: int | None, bot_username: str) -> Command | None:
     """A Command event when the message is a /command addressed to this bot."""
     parsed = parse_command(message.text or "", bot_username)
     if parsed is None:
@@ -41,7 +57,7 @@ def command(message: Message, update_id: int | None, bot_username: str) -> Comma
     )
 
 
-def incoming(message: Message, update_id: int | None, *, edited: bool = False) -> IncomingMessage:
+def incoming(message: Any, update_id: int | None, *, edited: bool = False) -> IncomingMessage:
     """An IncomingMessage: text, or a caption with its media kind."""
     media = next((kind for kind in MEDIA_KINDS if getattr(message, kind, None)), None)
     return IncomingMessage(
@@ -56,14 +72,20 @@ def incoming(message: Message, update_id: int | None, *, edited: bool = False) -
     )
 
 
-def press(query: CallbackQuery, update_id: int | None) -> ButtonPress | None:
+def press(query: Any, update_id: int | None) -> ButtonPress | None:
     """A ButtonPress, or None when the button's message is no longer accessible."""
     message = query.message
     if message is None:
         return None
-    return ButtonPress(update_id, chat_ref(message.chat), actor(query.from_user), message.message_id, query.data or "")
+    return ButtonPress(
+        update_id=update_id,
+        chat=chat_ref(message.chat),
+        actor=actor(query.from_user),
+        message_id=message.message_id,
+        data=query.data or "",
+    )
 
 
-def membership(event: ChatMemberUpdated, update_id: int | None) -> BotMembershipChanged:
+def membership(event: Any, update_id: int | None) -> BotMembershipChanged:
     """The bot's own membership change."""
     return BotMembershipChanged(update_id, chat_ref(event.chat), event.new_chat_member.status, actor(event.from_user))

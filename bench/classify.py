@@ -43,7 +43,9 @@ print(json.dumps({{"import": imported - started, "build": built - imported, "tot
 def start_up(cache_dir: str | None) -> dict[str, float]:
     """Start a fresh interpreter, build a classifier, report times (s) and peak RSS (MiB)."""
     code = _START_UP.format(root=str(ROOT), cache_dir=cache_dir)
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -82,11 +84,14 @@ def main() -> int:
     classifier = KeywordClassifier()
     texts = [message.text for message in read_labelled(args.corpus)]
     latencies(classifier, texts, 1)  # warm-up
+    cpu_started = time.process_time()
     measured = sorted(latencies(classifier, texts, args.rounds))
+    cpu = time.process_time() - cpu_started
     count = len(measured)
     total = sum(measured)
-    print(f"speed on {len(texts)} corpus messages × {args.rounds} rounds (one core):")
-    print(f"  {count / total:,.0f} messages/s, mean {total / count * 1e6:.0f} µs")
+    print(f"speed on {len(texts)} corpus messages × {args.rounds} rounds (one thread):")
+    print(f"  {count / total:,.0f} messages/s by the wall clock, mean {total / count * 1e6:.0f} µs")
+    print(f"  {count / cpu:,.0f} messages/s of CPU time (what one core does when it is not shared)")
     print(
         f"  p50 {measured[count // 2] * 1e6:.0f} µs, p99 {measured[int(count * 0.99)] * 1e6:.0f} µs, "
         f"max {measured[-1] * 1e6:.0f} µs"

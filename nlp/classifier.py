@@ -26,6 +26,8 @@ MAX_SCAN_CHARS = 600
 MAX_TOKEN_CHARS = 300
 # Occurrences of one single-character keyword checked against word boundaries before giving up.
 _MAX_BOUNDARY_CHECKS = 4
+# The pseudo-category of pattern weights that count as request cues (`none` counts as chat cues).
+_REQUEST_EVIDENCE = "request"
 _CLAUSE = re.compile(r"[^,.!?;:。、~…\s]+")
 
 
@@ -99,9 +101,20 @@ class _Matcher:
         self.urgent = tuple((rule(u.regex), re.compile(u.regex), u.name, u.category) for u in taxonomy.urgent)
         self.solved = tuple((rule(regex), re.compile(regex)) for regex in taxonomy.solved_patterns)
         self.notices = tuple((rule(regex), re.compile(regex)) for regex in taxonomy.notices)
-        self.trigger_char = {prefix: frozenset(ids) for prefix, ids in trigger.items() if len(prefix) == 1}
         self.trigger_pair = {prefix: frozenset(ids) for prefix, ids in trigger.items() if len(prefix) == 2}
-        self.pair_first = frozenset(prefix[0] for prefix in self.trigger_pair)
+        pair_first = {prefix[0] for prefix in self.trigger_pair}
+        # One lookup per character of a message: the lengths of the terms that start with it, the
+        # regular expressions it triggers alone, and whether it may start a triggering pair.
+        self.index: dict[str, tuple[tuple[int, ...], frozenset[int] | None, bool]] = {
+            char: (
+                self.first.get(char, ()),
+                frozenset(trigger[char]) if char in trigger else None,
+                char in pair_first,
+            )
+            for char in {*self.first, *(p for p in trigger if len(p) == 1), *pair_first}
+        }
+        self.pattern_of_rule = {rule: (name, weights) for rule, _, name, weights in self.patterns}
+        self.pattern_regex = {rule: pattern for rule, pattern, _, _ in self.patterns}
         self.always = frozenset(always)
         self.urgent_unless = tuple(normalizer.fold(term) for term in taxonomy.urgent_unless)
         self.solved_negations = tuple(normalizer.fold(term) for term in taxonomy.solved_negations)
@@ -255,7 +268,7 @@ class KeywordClassifier:
         """The classification proper, with its evidence (see classify)."""
         original = text if isinstance(text, str) else ("" if text is None else str(text))
         folded = self._normalizer.normalize(original)
-        scan = folded.text[:MAX_SCAN_CHARS]
+        scan = folded.text if len(folded.text) <= MAX_SCAN_CHARS else folded.text[:MAX_SCAN_CHARS]
         tokens: tuple[str, ...] = ()
         if explain:
             tokens = tuple(word for word in self._tokenizer.cut(scan[:MAX_TOKEN_CHARS]) if word.strip())
@@ -340,12 +353,7 @@ class KeywordClassifier:
         or character pair occurs), so most messages run only a few.
         """
         matcher = self._matcher
-        first, terms = matcher.first, matcher.terms
-        trigger_char, trigger_pair, pair_first = (
-            matcher.trigger_char,
-            matcher.trigger_pair,
-            matcher.pair_first,
-        )
+        index, terms, trigger_pair = matcher.index, matcher.terms, matcher.trigger_pair
         present = set(matcher.always)
         size = len(text)
         scores: dict[str, float] = {}
@@ -355,16 +363,16 @@ class KeywordClassifier:
         boundary_checks: dict[str, int] = {}
         reach = 0
         for start, char in enumerate(text):
-            hit = trigger_char.get(char)
+            entry = index.get(char)
+            if entry is None:
+                continue
+            lengths, hit, starts_pair = entry
             if hit is not None:
                 present |= hit
-            if char in pair_first:
+            if starts_pair:
                 hit = trigger_pair.get(text[start : start + 2])
                 if hit is not None:
                     present |= hit
-            lengths = first.get(char)
-            if lengths is None:
-                continue
             for length in lengths:
                 end = start + length
                 # Only the longest term starting here can count: shorter ones lie inside it.
@@ -393,18 +401,23 @@ class KeywordClassifier:
                 if meaning.polite:
                     politeness += meaning.chat
                 break
+        patterns: list[str] = []
+        pattern_of_rule, pattern_regex = matcher.pattern_of_rule, matcher.pattern_regex
+        for rule in sorted(present):
+            if rule not in pattern_of_rule or not pattern_regex[rule].search(text):
+                continue
+            name, weights = pattern_of_rule[rule]
+            patterns.append(name)
+            for code, weight in weights.items():
+                if code == NONE:
+                    chat += weight
+                elif code == _REQUEST_EVIDENCE:
+                    request += weight
+                else:
+                    scores[code] = scores.get(code, 0.0) + weight
         if request > 0:
             # 麻烦看一下，谢谢: thanks in advance is politeness, not chat.
             chat -= politeness
-        patterns: list[str] = []
-        for rule, pattern, name, weights in matcher.patterns:
-            if rule in present and pattern.search(text):
-                patterns.append(name)
-                for code, weight in weights.items():
-                    if code == NONE:
-                        chat += weight
-                    else:
-                        scores[code] = scores.get(code, 0.0) + weight
         return _Evidence(
             scores=scores, request=request, chat=chat, keywords=keywords, patterns=patterns, rules=present
         )

@@ -44,7 +44,6 @@ _EMOJI = re.compile(
 _INVISIBLE = re.compile(
     "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb\ud800-\udfff]"
 )
-_SPACE = re.compile(r"\s+")
 # Laughter and punctuation repeated more than three times say nothing more than three times do
 # (a class of likely characters keeps this pass fast; any character would cost a match per position).
 _REPEAT = re.compile(r"([哈啊呀嘿呵哦嗯额呜唉嘻草6!?.。~,、…])\1{3,}")
@@ -109,8 +108,9 @@ class Normalizer:
         if "[" in text:
             text, stickers = _STICKER.subn(" ", text)
         text, emoji = _EMOJI.subn(" ", text)
-        text = _REPEAT.sub(r"\1\1\1", text)
-        text = _SPACE.sub(" ", text).strip()
+        if _REPEAT.search(text):
+            text = _REPEAT.sub(r"\1\1\1", text)
+        text = " ".join(text.split())
         had_emoji = bool(stickers or emoji)
         has_content = _CONTENT.search(text) is not None
         return NormalizedText(

@@ -46,13 +46,13 @@ _TOP_KEYS = {
 }
 _CATEGORY_KEYS = {"names", "keywords", "replace"}
 _SCORING_DEFAULTS = {
-    "request_min": 1.0,
+    "request_min": 0.8,
     "fit_min": 1.0,
     "cue_factor": 0.5,
     "chat_factor": 0.7,
     "max_cues": 2.0,
     "max_chat_cues": 3.0,
-    "other_min_cues": 1.2,
+    "other_min_cues": 1.0,
     "urgent_hint": 1.5,
     "slope": 2.2,
     "midpoint": 1.15,
@@ -326,8 +326,10 @@ def build_taxonomy(source: Mapping[str, Any]) -> Taxonomy:
         regex = _regex(spec.get("regex"), f"{where}.regex")
         weights = {}
         for code, weight in _mapping(spec.get("weights"), f"{where}.weights").items():
-            if str(code) not in codes and str(code) != "none":
-                raise TaxonomyError(f"{where}.weights.{code}: no such category (or none, for chat evidence)")
+            if str(code) not in codes and str(code) not in ("none", "request"):
+                raise TaxonomyError(
+                    f"{where}.weights.{code}: no such category (or none / request, for chat / request evidence)"
+                )
             weights[str(code)] = _number(weight, f"{where}.weights.{code}", -_MAX_WEIGHT, _MAX_WEIGHT)
         patterns.append(WeightedPattern(str(name), regex, weights))
     urgent = []

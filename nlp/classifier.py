@@ -451,6 +451,10 @@ class KeywordClassifier:
             if positive[code] >= matcher.scoring.fit_min and (code != "other" or code == strongest)
         ]
         chosen = min(fitting, key=matcher.rank.__getitem__) if fitting else strongest
+        # Priority settles a near tie; a category many times stronger than the priority pick wins.
+        dominance = matcher.scoring.dominance
+        if dominance > 0 and positive[strongest] >= dominance * positive[chosen]:
+            chosen = strongest
         runner_up = max((score for code, score in positive.items() if code != chosen), default=0.0)
         return chosen, chosen != strongest, runner_up
 

@@ -56,6 +56,7 @@ _SCORING_DEFAULTS = {
     "urgent_hint": 1.5,
     "slope": 2.2,
     "midpoint": 1.15,
+    "dominance": 0.0,
 }
 _MAX_WEIGHT = 10.0
 
@@ -105,6 +106,7 @@ class Scoring:
     urgent_hint: float
     slope: float
     midpoint: float
+    dominance: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import os
 import socket
@@ -30,6 +31,7 @@ from storage.uow import SqlUnitOfWorkFactory
 log = logging.getLogger(__name__)
 
 HEARTBEAT_SECONDS = 15
+REMINDER_SWEEP_SECONDS = 60
 INSTANCE_NAME = f"{socket.gethostname()}:{os.getpid()}"
 
 
@@ -140,7 +142,12 @@ class BotRunner:
         self.poller = Poller(self.adapter, core.uow, core.deps.clock, self.worker.notify, settings.poll_timeout)
         core.uow.on_outbox = self.sender.notify
         self.scheduler = build_scheduler(
-            settings.timezone, {"outbox_sweep": (self._sweep, 30), "heartbeat": (self._heartbeat, HEARTBEAT_SECONDS)}
+            settings.timezone,
+            {
+                "outbox_sweep": (self._sweep, 30),
+                "heartbeat": (self._heartbeat, HEARTBEAT_SECONDS),
+                "reminder_sweep": (self.sweep_reminders, REMINDER_SWEEP_SECONDS),
+            },
         )
         self.scheduler.start()
         loops = [("sender", self.sender.run()), ("inbox", self.worker.run())]
@@ -151,6 +158,10 @@ class BotRunner:
         for name, coro in loops:
             self.tasks.append(asyncio.create_task(coro, name=name))
         await self._heartbeat()
+        self.tasks.append(asyncio.create_task(self._first_reminder_sweep(), name="first_reminder_sweep"))
+        # Everything built so far (jieba's dictionary above all) lives as long as the process: keep it
+        # out of the garbage collector's full passes, which otherwise pause the loop for tens of ms.
+        gc.freeze()
         log.info("bot @%s is running (%s, %s)", profile.username, settings.bot_framework, settings.run_mode)
 
     async def _start_webhook(self) -> None:
@@ -192,6 +203,19 @@ class BotRunner:
         async with self.core.uow() as uow:
             await uow.heartbeats.beat(INSTANCE_NAME, self.core.deps.clock.now(), detail)
             await uow.commit()
+
+    async def sweep_reminders(self) -> None:
+        """Send due reminders and escalations, on the leader only (so two instances never both act)."""
+        if not await self.leader.ensure():
+            return
+        try:
+            await self.core.services.sweep_reminders(lock=self.core.engine.dialect.name == "postgresql")
+        except Exception:
+            log.exception("reminder sweep failed; the next one retries")
+
+    async def _first_reminder_sweep(self) -> None:
+        """Reminders missed while the bot was down go out at start-up, once."""
+        await self.sweep_reminders()
 
     async def _sweep(self) -> None:
         self.sender.notify()

@@ -1,4 +1,5 @@
-"""The ``residents-bot`` command: run, db, status, inbox, classify, eval, demo, simulator."""
+"""The ``residents-bot`` command: run, db, status, inbox, import-roster, import-rota, classify, eval, demo,
+simulator."""
 
 from __future__ import annotations
 
@@ -133,6 +134,51 @@ def _cmd_inbox(args: argparse.Namespace) -> int:
     return _with_unit_of_work(act)
 
 
+def _cmd_import(args: argparse.Namespace) -> int:
+    """Import the roster or the duty rota from a CSV (UTF-8 or GBK) or XLSX file, all or nothing."""
+    from pathlib import Path
+
+    from bot.config import Settings, load_rules
+    from bot.core.clock import SystemClock
+    from bot.i18n import Catalog
+    from bot.services.base import Deps
+    from bot.services.roster import ROSTER_HEADERS, ROTA_HEADERS, ImportFileError, RosterImport, read_table
+
+    settings = _settings()
+    assert isinstance(settings, Settings)
+    roster = args.command == "import-roster"
+    texts = Catalog(settings.locale)
+    try:
+        rows = read_table(Path(args.file), ROSTER_HEADERS if roster else ROTA_HEADERS)
+    except OSError as err:
+        print(f"cannot read {args.file}: {err.strerror}", file=sys.stderr)
+        return 2
+    except ImportFileError as err:
+        print(texts.t(err.key, **err.params), file=sys.stderr)
+        return 1
+
+    def progress(done: int, total: int) -> None:
+        if total >= 500 and (done % 100 == 0 or done == total):
+            width = 30
+            filled = width * done // total
+            print(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total}", end="", file=sys.stderr, flush=True)
+            if done == total:
+                print(file=sys.stderr)
+
+    async def work(uow: Any) -> int:
+        deps = Deps(uow=lambda: uow, classifier=None, clock=SystemClock(), texts=texts,  # type: ignore[arg-type]
+                    rules=load_rules(settings.rules_file), timezone=settings.timezone)
+        importer = RosterImport(deps)
+        run = importer.import_roster if roster else importer.import_rota
+        report = await run(uow, rows, skip_errors=args.skip_errors, progress=progress)
+        if report.imported:
+            await uow.commit()
+        print(importer.describe(report))
+        return 0 if report.imported and not report.errors else 1
+
+    return _with_unit_of_work(work)
+
+
 def _cmd_classify(args: argparse.Namespace) -> int:
     """One message per line on stdin, one JSON verdict per line on stdout."""
     from nlp.cli import classify_main
@@ -182,6 +228,12 @@ def build_parser() -> argparse.ArgumentParser:
     inbox.add_argument("action", choices=["list", "retry"])
     inbox.add_argument("update_id", nargs="?", type=int)
     inbox.set_defaults(func=_cmd_inbox)
+
+    for name, what in (("import-roster", "people, roles, scopes, phones"), ("import-rota", "duty shifts")):
+        importer = sub.add_parser(name, help=f"import {what} from a CSV (UTF-8 or GBK) or XLSX file")
+        importer.add_argument("file")
+        importer.add_argument("--skip-errors", action="store_true", help="import the good rows, skip the bad ones")
+        importer.set_defaults(func=_cmd_import)
 
     classify = sub.add_parser("classify", help="classify messages read from stdin, one per line")
     classify.add_argument("--explain", action="store_true", help="show tokens and the deciding rule")

@@ -65,11 +65,52 @@ class Settings(BaseSettings):
         return self.bot_token.get_secret_value().strip()
 
 
+ROUTE_TARGETS = frozenset({"building_head", "grid_worker", "volunteer", "property", "admin", "duty"})
+LADDER_RUNGS = frozenset({"assignee", "building_head", "grid_worker", "volunteer", "property", "admin"})
+
+
 class CategoryRule(BaseModel):
-    """Per-category timing."""
+    """Per category: timing, who receives the case, its claim window and the escalation ladder."""
 
     due_hours: float = Field(default=48, gt=0)
     urgent_due_minutes: float = Field(default=30, gt=0)
+    route: list[str] = Field(default_factory=lambda: ["building_head"])
+    claim_minutes: float = Field(default=30, gt=0)
+    remind_before_minutes: float = Field(default=60, ge=0)
+    escalate_every_minutes: float = Field(default=120, gt=0)
+    ladder: list[str] = Field(default_factory=lambda: ["assignee", "building_head", "grid_worker", "admin"])
+
+    @field_validator("route")
+    @classmethod
+    def _known_targets(cls, value: list[str]) -> list[str]:
+        unknown = [v for v in value if v not in ROUTE_TARGETS]
+        if unknown:
+            raise ValueError(f"unknown route target(s) {unknown}; use {sorted(ROUTE_TARGETS)}")
+        return value
+
+    @field_validator("ladder")
+    @classmethod
+    def _known_rungs(cls, value: list[str]) -> list[str]:
+        unknown = [v for v in value if v not in LADDER_RUNGS]
+        if unknown or not value:
+            raise ValueError(f"ladder needs rungs from {sorted(LADDER_RUNGS)}, got {value}")
+        return value
+
+
+class QuietHours(BaseModel):
+    """Hours (community time) in which non-urgent reminders wait until morning."""
+
+    start: str = "22:00"
+    end: str = "07:00"
+
+    @field_validator("start", "end")
+    @classmethod
+    def _clock(cls, value: str) -> str:
+        from bot.core.duty import parse_clock
+
+        if parse_clock(value) is None:
+            raise ValueError(f"{value!r} is not a time of day (HH:MM)")
+        return value
 
 
 class DuplicateRule(BaseModel):
@@ -87,6 +128,8 @@ class CommunityRules(BaseModel):
     default: CategoryRule = CategoryRule()
     categories: dict[str, CategoryRule] = Field(default_factory=dict)
     duplicates: DuplicateRule = DuplicateRule()
+    quiet_hours: QuietHours = QuietHours()
+    shift_reminder_minutes: float = Field(default=15, ge=0)
     taxonomy: dict[str, Any] | None = None
 
     def rule_for(self, category: str) -> CategoryRule:

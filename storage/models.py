@@ -135,8 +135,11 @@ class CaseRow(Base):
     rating: Mapped[str | None] = mapped_column(String(16), nullable=True)
     source: Mapped[str] = mapped_column(String(16), default="group")
     keywords: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    next_reminder_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    reminder_stage: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     __table_args__ = (
         UniqueConstraint("community_id", "number"),
+        Index("ix_cases_next_reminder", "next_reminder_at"),
         Index("ix_cases_status_due", "status", "due_at"),
         Index("ix_cases_assignee", "assignee_id", "status"),
         Index("ix_cases_reporter", "reporter_id", "status"),
@@ -246,3 +249,38 @@ class HeartbeatRow(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime())
     detail: Mapped[str] = mapped_column(Text, default="{}")
+
+
+class RosterRow(Base):
+    """A person of the imported roster; linked to a Telegram user by id or a one-time invite code."""
+
+    __tablename__ = "roster"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"))
+    person_key: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(255))
+    phone: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    roles: Mapped[str] = mapped_column(Text, default="")
+    user_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True, index=True)
+    invite_code: Mapped[str | None] = mapped_column(String(16), nullable=True, unique=True)
+    __table_args__ = (UniqueConstraint("community_id", "person_key"),)
+
+
+class ShiftRow(Base):
+    """A duty shift of a roster person over an area (building, grid or the whole community)."""
+
+    __tablename__ = "shifts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    roster_id: Mapped[int] = mapped_column(ForeignKey("roster.id"))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    area_kind: Mapped[str] = mapped_column(String(16))
+    area_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    __table_args__ = (
+        UniqueConstraint("roster_id", "starts_at", "area_kind", "area_id"),
+        Index("ix_shifts_time", "starts_at", "ends_at"),
+        Index("ix_shifts_unreminded", "reminded_at", "starts_at"),
+    )

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import and_, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.duty import RosterPerson, Shift
 from bot.core.model import (
     Building,
     Button,
@@ -43,6 +45,8 @@ from storage.models import (
     OutboxRow,
     PendingAskRow,
     RoleGrantRow,
+    RosterRow,
+    ShiftRow,
 )
 
 DEFAULT_COMMUNITY_NAME = "本社区"
@@ -295,13 +299,15 @@ def _case_domain(row: CaseRow) -> Case:
         rating=row.rating,
         source=row.source,
         keywords=tuple(k for k in (row.keywords or "").split(",") if k),
+        next_reminder_at=row.next_reminder_at,
+        reminder_stage=row.reminder_stage or 0,
     )
 
 
 _CASE_FIELDS = (
     "community_id number category urgent text reporter_id reporter_name chat_id message_id building_id "
     "assignee_id assignee_name due_at escalation_level created_at updated_at resolved_at resolution_note "
-    "rating source"
+    "rating source next_reminder_at reminder_stage"
 ).split()
 
 
@@ -412,6 +418,41 @@ class SqlCaseRepository(_Repo):
         )
         return int(count or 0)
 
+    async def set_reminder(self, case: Case) -> None:
+        """Write back only a case's reminder state (stage, next reminder, escalation level)."""
+        await self.s.execute(
+            update(CaseRow)
+            .where(CaseRow.id == case.id)
+            .values(
+                reminder_stage=case.reminder_stage,
+                next_reminder_at=case.next_reminder_at,
+                escalation_level=case.escalation_level,
+            )
+            .execution_options(synchronize_session=False)
+        )
+
+    async def due_for_reminder(self, now: datetime, limit: int, *, lock: bool = False) -> list[Case]:
+        """Active cases whose next reminder is due, oldest due first (by the reminder index; locked,
+        skipping rows another instance holds, when ``lock``)."""
+        stmt = (
+            select(CaseRow)
+            .where(CaseRow.next_reminder_at <= now)
+            .order_by(CaseRow.next_reminder_at)
+            .limit(limit)
+        )
+        if lock:
+            stmt = stmt.with_for_update(skip_locked=True)
+        rows = await self.s.scalars(stmt)
+        return [_case_domain(row) for row in rows]
+
+    async def active_in_buildings(self, building_ids: list[int] | None, limit: int = 30) -> list[Case]:
+        """Active cases of some buildings (every building when None), oldest first."""
+        where = [CaseRow.status.in_([s.value for s in ACTIVE_STATES])]
+        if building_ids is not None:
+            where.append(CaseRow.building_id.in_(building_ids))
+        rows = await self.s.scalars(select(CaseRow).where(*where).order_by(CaseRow.id).limit(limit))
+        return [_case_domain(row) for row in rows]
+
     async def count_active(self, community_id: int) -> int:
         """How many cases of the community still need work."""
         count = await self.s.scalar(
@@ -420,6 +461,190 @@ class SqlCaseRepository(_Repo):
             .where(CaseRow.community_id == community_id, CaseRow.status.in_([s.value for s in ACTIVE_STATES]))
         )
         return int(count or 0)
+
+
+def _roles_text(roles: Sequence[RoleGrant]) -> str:
+    return ";".join(
+        sorted(f"{g.role.value}:{g.scope_kind.value}:{'' if g.scope_id is None else g.scope_id}" for g in roles)
+    )
+
+
+def _roles_from_text(text: str) -> tuple[RoleGrant, ...]:
+    grants = []
+    for item in filter(None, text.split(";")):
+        role, kind, scope = item.split(":")
+        grants.append(RoleGrant(Role(role), ScopeKind(kind), int(scope) if scope else None))
+    return tuple(grants)
+
+
+def _person_domain(row: RosterRow) -> RosterPerson:
+    return RosterPerson(
+        row.id, row.community_id, row.person_key, row.name, row.phone, _roles_from_text(row.roles),
+        row.user_id, row.invite_code,
+    )
+
+
+class SqlDutyRepository(_Repo):
+    """The roster and the duty rota."""
+
+    async def person_by_key(self, community_id: int, person_key: str) -> RosterPerson | None:
+        """A roster person by their key (phone, else name)."""
+        row = await self.s.scalar(
+            select(RosterRow).where(RosterRow.community_id == community_id, RosterRow.person_key == person_key)
+        )
+        return _person_domain(row) if row else None
+
+    async def people(self, community_id: int) -> list[RosterPerson]:
+        """Everyone on the roster, by name."""
+        rows = await self.s.scalars(
+            select(RosterRow).where(RosterRow.community_id == community_id).order_by(RosterRow.name, RosterRow.id)
+        )
+        return [_person_domain(row) for row in rows]
+
+    async def person_by_code(self, code: str) -> RosterPerson | None:
+        """The roster person an unused invite code belongs to."""
+        row = await self.s.scalar(select(RosterRow).where(RosterRow.invite_code == code).with_for_update())
+        return _person_domain(row) if row else None
+
+    async def save_person(self, person: RosterPerson) -> tuple[RosterPerson, bool]:
+        """Insert or update a roster person; returns it and whether anything changed."""
+        row = None
+        if person.id is not None:
+            row = await self.s.get(RosterRow, person.id)
+        if row is None:
+            row = RosterRow(community_id=person.community_id, person_key=person.person_key)
+            self.s.add(row)
+        values = {
+            "name": person.name[:255],
+            "phone": person.phone,
+            "roles": _roles_text(person.roles),
+            "user_id": person.user_id,
+            "invite_code": person.invite_code,
+        }
+        changed = row.id is None or any(getattr(row, k) != v for k, v in values.items())
+        for key, value in values.items():
+            setattr(row, key, value)
+        await self.s.flush()
+        person.id = row.id
+        return person, changed
+
+    async def add_shift(self, shift: Shift) -> bool:
+        """Add a shift; False when the same shift is already in the rota."""
+        area = ShiftRow.area_id.is_(None) if shift.area_id is None else ShiftRow.area_id == shift.area_id
+        exists = await self.s.scalar(
+            select(ShiftRow.id).where(
+                ShiftRow.roster_id == shift.roster_id,
+                ShiftRow.starts_at == shift.starts_at,
+                ShiftRow.ends_at == shift.ends_at,
+                ShiftRow.area_kind == shift.area_kind.value,
+                area,
+            )
+        )
+        if exists is not None:
+            return False
+        row = ShiftRow(
+            roster_id=shift.roster_id, starts_at=shift.starts_at, ends_at=shift.ends_at,
+            area_kind=shift.area_kind.value, area_id=shift.area_id,
+        )
+        self.s.add(row)
+        await self.s.flush()
+        shift.id = row.id
+        return True
+
+    def _shift_query(self) -> Any:
+        return select(ShiftRow, RosterRow.name, RosterRow.user_id).join(RosterRow, RosterRow.id == ShiftRow.roster_id)
+
+    @staticmethod
+    def _shift_domain(row: ShiftRow, name: str, user_id: int | None) -> Shift:
+        return Shift(
+            row.id, row.roster_id, row.starts_at, row.ends_at, ScopeKind(row.area_kind), row.area_id,
+            name, user_id, row.reminded_at,
+        )
+
+    async def shifts_between(self, start: datetime, end: datetime, roster_id: int | None = None) -> list[Shift]:
+        """Shifts that overlap [start, end), by start time."""
+        stmt = self._shift_query().where(ShiftRow.starts_at < end, ShiftRow.ends_at > start)
+        if roster_id is not None:
+            stmt = stmt.where(ShiftRow.roster_id == roster_id)
+        rows = await self.s.execute(stmt.order_by(ShiftRow.starts_at, ShiftRow.id).limit(2000))
+        return [self._shift_domain(*row) for row in rows]
+
+    async def shifts_to_announce(self, until: datetime, now: datetime, limit: int = 200) -> list[Shift]:
+        """Shifts starting by ``until``, not yet over, whose person has not been reminded."""
+        rows = await self.s.execute(
+            self._shift_query()
+            .where(ShiftRow.reminded_at.is_(None), ShiftRow.starts_at <= until, ShiftRow.ends_at > now)
+            .order_by(ShiftRow.starts_at)
+            .limit(limit)
+        )
+        return [self._shift_domain(*row) for row in rows]
+
+    async def mark_shift_reminded(self, shift_id: int, at: datetime) -> None:
+        """Record that the shift's person was reminded."""
+        await self.s.execute(update(ShiftRow).where(ShiftRow.id == shift_id).values(reminded_at=at))
+
+    async def staff_without_private_chat(self) -> list[Member]:
+        """Staff the bot cannot message privately yet (they have not pressed Start)."""
+        rows = await self.s.scalars(
+            select(MemberRow)
+            .join(RoleGrantRow, RoleGrantRow.user_id == MemberRow.user_id)
+            .where(MemberRow.can_message_privately.is_(False), RoleGrantRow.role != Role.RESIDENT.value)
+            .order_by(MemberRow.name)
+            .distinct()
+            .limit(50)
+        )
+        return [Member(r.user_id, r.name, r.username, r.can_message_privately) for r in rows]
+
+    async def holders(self, role: Role, building_id: int | None, grid_id: int | None) -> list[Member]:
+        """Members holding ``role`` for a building: scoped to it, to its grid, or to the community."""
+        scopes = [RoleGrantRow.scope_kind == ScopeKind.COMMUNITY.value]
+        if building_id is not None:
+            scopes.append(and_(RoleGrantRow.scope_kind == ScopeKind.BUILDING.value, RoleGrantRow.scope_id == building_id))
+        if grid_id is not None:
+            scopes.append(and_(RoleGrantRow.scope_kind == ScopeKind.GRID.value, RoleGrantRow.scope_id == grid_id))
+        rows = await self.s.scalars(
+            select(MemberRow)
+            .join(RoleGrantRow, RoleGrantRow.user_id == MemberRow.user_id)
+            .where(RoleGrantRow.role == role.value, or_(*scopes))
+            .order_by(MemberRow.user_id)
+            .distinct()
+        )
+        members = SqlMemberRepository(self.s)
+        return [await members._domain(row) for row in rows]
+
+    async def staff(self) -> list[Member]:
+        """Every member holding a role besides resident, with their roles (a small set, read at once)."""
+        rows = await self.s.execute(
+            select(MemberRow, RoleGrantRow)
+            .join(RoleGrantRow, RoleGrantRow.user_id == MemberRow.user_id)
+            .where(RoleGrantRow.role != Role.RESIDENT.value)
+            .order_by(MemberRow.user_id, RoleGrantRow.id)
+        )
+        members: dict[int, Member] = {}
+        for row, grant in rows:
+            member = members.setdefault(
+                row.user_id, Member(row.user_id, row.name, row.username, row.can_message_privately)
+            )
+            member.roles.append(RoleGrant(Role(grant.role), ScopeKind(grant.scope_kind), grant.scope_id))
+        return list(members.values())
+
+    async def grid_id(self, community_id: int, name: str) -> int | None:
+        """The id of a grid by name."""
+        return await self.s.scalar(select(GridRow.id).where(GridRow.community_id == community_id, GridRow.name == name))
+
+    async def grid_name(self, grid_id: int) -> str | None:
+        """The name of a grid."""
+        return await self.s.scalar(select(GridRow.name).where(GridRow.id == grid_id))
+
+    async def create_grid(self, community_id: int, name: str) -> int:
+        """The id of the grid of that name, created when new."""
+        grid_id = await self.grid_id(community_id, name)
+        if grid_id is None:
+            grid = GridRow(community_id=community_id, name=name[:100])
+            self.s.add(grid)
+            await self.s.flush()
+            grid_id = grid.id
+        return int(grid_id)
 
 
 def _buttons_json(buttons: list[list[Button]]) -> str | None:

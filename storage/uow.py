@@ -18,6 +18,7 @@ from storage.repositories import (
     SqlChatRepository,
     SqlCommunityRepository,
     SqlDialogueRepository,
+    SqlDutyRepository,
     SqlHeartbeatRepository,
     SqlInboxRepository,
     SqlKeywordRepository,
@@ -51,6 +52,7 @@ class SqlUnitOfWork:
     asks: SqlAskRepository
     keywords: SqlKeywordRepository
     heartbeats: SqlHeartbeatRepository
+    duty: SqlDutyRepository
 
     def __init__(
         self, sessions: async_sessionmaker[AsyncSession], on_outbox: Callable[[], None] | None = None
@@ -81,6 +83,7 @@ class SqlUnitOfWork:
         self.asks = SqlAskRepository(session)
         self.keywords = SqlKeywordRepository(session)
         self.heartbeats = SqlHeartbeatRepository(session)
+        self.duty = SqlDutyRepository(session)
         return self
 
     async def __aexit__(

@@ -123,6 +123,8 @@ class Case:
     rating: str | None = None
     source: str = "group"
     keywords: tuple[str, ...] = ()
+    next_reminder_at: datetime | None = None
+    reminder_stage: int = 0
 
     @property
     def is_active(self) -> bool:

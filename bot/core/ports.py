@@ -7,6 +7,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, Protocol, Self
 
+from bot.core.duty import RosterPerson, Shift
 from bot.core.model import (
     Building,
     Case,
@@ -137,6 +138,18 @@ class CaseRepository(Protocol):
 
     async def count_active(self, community_id: int) -> int:
         """How many cases of the community still need work."""
+        ...
+
+    async def set_reminder(self, case: Case) -> None:
+        """Write back only a case's reminder state."""
+        ...
+
+    async def due_for_reminder(self, now: datetime, limit: int, *, lock: bool = False) -> list[Case]:
+        """Cases whose next reminder is due, oldest due first."""
+        ...
+
+    async def active_in_buildings(self, building_ids: list[int] | None, limit: int = 30) -> list[Case]:
+        """Active cases of some buildings (every building when None)."""
         ...
 
     async def similar_active(self, building_id: int, category: str, since: datetime) -> list[Case]:
@@ -297,6 +310,66 @@ class KeywordRepository(Protocol):
         ...
 
 
+class DutyRepository(Protocol):
+    """The roster and the duty rota."""
+
+    async def person_by_key(self, community_id: int, person_key: str) -> RosterPerson | None:
+        """A roster person by their key (phone, else name)."""
+        ...
+
+    async def people(self, community_id: int) -> list[RosterPerson]:
+        """Everyone on the roster."""
+        ...
+
+    async def person_by_code(self, code: str) -> RosterPerson | None:
+        """The roster person an unused invite code belongs to."""
+        ...
+
+    async def save_person(self, person: RosterPerson) -> tuple[RosterPerson, bool]:
+        """Insert or update a roster person; returns it and whether anything changed."""
+        ...
+
+    async def add_shift(self, shift: Shift) -> bool:
+        """Add a shift; False when it is already in the rota."""
+        ...
+
+    async def shifts_between(self, start: datetime, end: datetime, roster_id: int | None = None) -> list[Shift]:
+        """Shifts that overlap [start, end)."""
+        ...
+
+    async def shifts_to_announce(self, until: datetime, now: datetime, limit: int = 200) -> list[Shift]:
+        """Shifts starting by ``until`` whose person has not been reminded."""
+        ...
+
+    async def mark_shift_reminded(self, shift_id: int, at: datetime) -> None:
+        """Record that the shift's person was reminded."""
+        ...
+
+    async def staff_without_private_chat(self) -> list[Member]:
+        """Staff the bot cannot message privately yet."""
+        ...
+
+    async def holders(self, role: Role, building_id: int | None, grid_id: int | None) -> list[Member]:
+        """Members holding ``role`` for a building: scoped to it, to its grid, or to the community."""
+        ...
+
+    async def staff(self) -> list[Member]:
+        """Every member holding a role besides resident, with their roles."""
+        ...
+
+    async def grid_id(self, community_id: int, name: str) -> int | None:
+        """The id of a grid by name."""
+        ...
+
+    async def grid_name(self, grid_id: int) -> str | None:
+        """The name of a grid."""
+        ...
+
+    async def create_grid(self, community_id: int, name: str) -> int:
+        """The id of the grid of that name, created when new."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction over all repositories; nothing is visible to others until ``commit``."""
 
@@ -311,6 +384,7 @@ class UnitOfWork(Protocol):
     asks: AskRepository
     keywords: KeywordRepository
     heartbeats: HeartbeatRepository
+    duty: DutyRepository
 
     async def __aenter__(self) -> Self:
         """Begin the transaction."""

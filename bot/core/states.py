@@ -30,6 +30,7 @@ class CaseAction(StrEnum):
     CLOSE = "close"
     REOPEN = "reopen"
     MERGE = "merge"
+    RELEASE = "release"
 
 
 S, A = CaseStatus, CaseAction
@@ -51,6 +52,8 @@ TRANSITIONS: dict[tuple[CaseStatus, CaseAction], CaseStatus] = {
     (S.RESOLVED, A.REOPEN): S.REOPENED,
     (S.EXPLAINED, A.REOPEN): S.REOPENED,
     (S.OPEN, A.MERGE): S.MERGED,
+    (S.ASSIGNED, A.RELEASE): S.OPEN,
+    (S.IN_PROGRESS, A.RELEASE): S.OPEN,
 }
 
 #: States in which a case still needs work.

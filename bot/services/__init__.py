@@ -49,6 +49,9 @@ class BotServices(Service):
             "cancel": self._cancel,
             "keyword": self._keyword,
             "reload": self._reload,
+            "join": self._join,
+            "duty": self._duty,
+            "rota": self._rota,
         }
 
     @property
@@ -188,7 +191,7 @@ class BotServices(Service):
         return await self.admin.grant(uow, member, chat, cmd)
 
     async def _revoke(self, uow: UnitOfWork, member: Member, chat: Chat, cmd: Command) -> str:
-        return await self.admin.revoke(uow, member, cmd)
+        return await self.admin.revoke(uow, member, cmd, self.cases.release_cases_of)
 
     async def _case(self, uow: UnitOfWork, member: Member, chat: Chat, cmd: Command) -> str:
         arg = cmd.args.strip().lstrip("#＃")
@@ -204,6 +207,19 @@ class BotServices(Service):
 
     async def _reload(self, uow: UnitOfWork, member: Member, chat: Chat, cmd: Command) -> str:
         return await self.admin.reload(uow, member)
+
+    async def _join(self, uow: UnitOfWork, member: Member, chat: Chat, cmd: Command) -> str:
+        return await self.cases.duty.join(uow, member, chat, cmd.args)
+
+    async def _duty(self, uow: UnitOfWork, member: Member, chat: Chat, cmd: Command) -> str:
+        return await self.cases.duty.show_duty(uow)
+
+    async def _rota(self, uow: UnitOfWork, member: Member, chat: Chat, cmd: Command) -> str:
+        return await self.cases.duty.show_rota(uow)
+
+    async def sweep_reminders(self, *, lock: bool = False) -> int:
+        """Send the reminders and escalations whose time has come (the scheduler calls this every minute)."""
+        return await self.cases.reminders.sweep(lock=lock)
 
     async def _cancel(self, uow: UnitOfWork, member: Member, chat: Chat, cmd: Command) -> str:
         dialogue = await uow.dialogues.get(chat.chat_id, member.user_id)

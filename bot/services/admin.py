@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import unicodedata
+from collections.abc import Awaitable, Callable
 
 from bot.config import load_rules
 from bot.core.classification import Classifier
@@ -109,8 +110,15 @@ class AdminService(Service):
         key = "grant.done" if added else "grant.already"
         return self.t(key, name=target.name, role=self.role_name(role))
 
-    async def revoke(self, uow: UnitOfWork, member: Member, command: Command) -> str:
-        """/revoke [ROLE] as a reply: take that role (or all roles) back."""
+    async def revoke(
+        self,
+        uow: UnitOfWork,
+        member: Member,
+        command: Command,
+        release: Callable[[UnitOfWork, Member, Member], Awaitable[list[int]]] | None = None,
+    ) -> str:
+        """/revoke [ROLE] as a reply: take that role (or all roles) back; a person left without a staff
+        role hands their active cases back to the queue (``release``), and the admin is told which."""
         self._require_admin(member)
         role = role_from_text(command.args) if command.args.strip() else None
         if command.args.strip() and role is None:
@@ -119,7 +127,13 @@ class AdminService(Service):
         removed = await uow.members.revoke(target.user_id, role)
         if not removed:
             return self.t("revoke.nothing", name=target.name)
-        return self.t("revoke.done", name=target.name, count=removed)
+        reply = self.t("revoke.done", name=target.name, count=removed)
+        remaining = await uow.members.get(target.user_id)
+        if release is not None and remaining is not None and not remaining.is_staff:
+            numbers = await release(uow, remaining, member)
+            if numbers:
+                reply += "\n" + self.t("revoke.released", numbers="、".join(f"#{n}" for n in numbers))
+        return reply
 
     def help(self, member: Member, chat: Chat) -> str:
         """/help: what the bot does and the commands for this person."""
@@ -173,6 +187,9 @@ class AdminService(Service):
             staff = await uow.chats.of_kind(community.id, ChatKind.STAFF)
             if not staff:
                 lines.append(self.t("status.no_staff_group"))
+            silent = await uow.duty.staff_without_private_chat()
+            if silent:
+                lines.append(self.t("status.must_press_start", names="、".join(m.name for m in silent)))
             now = self.deps.clock.now()
             for name, (at, detail) in (await uow.heartbeats.all()).items():
                 lines.append(

@@ -11,13 +11,16 @@ from bot.core.events import ButtonPress, PressAnswer
 from bot.core.model import Button, Case, CaseEvent, Chat, ChatKind, Community, Dialogue, Member
 from bot.core.ports import UnitOfWork
 from bot.core.privacy import mask_text, shorten
-from bot.core.roles import Role
 from bot.core.states import CaseAction, CaseStatus, next_status
-from bot.services.base import Service
+from bot.services.base import Deps, Service
+from bot.services.duty import DutyService
+from bot.services.reminders import ReminderService, mention_of
 
 RESOLVE_NOTE = "resolve_note"
 EXPLAIN_NOTE = "explain_note"
 NOTE_LIMIT = 500
+#: Case events done by staff, whose names may be shown publicly.
+STAFF_EVENTS = frozenset({"claimed", "resolved", "explained"})
 
 
 def card_ref(case: Case) -> str:
@@ -37,6 +40,11 @@ def echo_ref(case: Case) -> str:
 
 class CaseService(Service):
     """The life of a case from the resident's message to the rating."""
+
+    def __init__(self, deps: Deps) -> None:
+        super().__init__(deps)
+        self.duty = DutyService(deps)
+        self.reminders = ReminderService(deps, self.duty)
 
     # ---- opening and dispatch ------------------------------------------------------------------
 
@@ -70,6 +78,7 @@ class CaseService(Service):
             keywords=tuple(verdict.keywords),
         )
         case.due_at = self.due_at(case)
+        self.reminders.plan(case)
         case = await uow.cases.add(case)
         await uow.cases.add_event(
             CaseEvent(case.id or 0, now, "opened", reporter.user_id, reporter.name, ",".join(verdict.keywords))
@@ -81,18 +90,25 @@ class CaseService(Service):
         return case
 
     async def _dispatch(self, uow: UnitOfWork, case: Case) -> list[str]:
-        """Send the dispatch card to the staff groups and the building heads; returns who was told."""
+        """Send the dispatch card to the people the category routes to (privately when the bot can,
+        else mentioned in the staff group) and to the staff groups; returns who was told."""
         text = await self._dispatch_text(uow, case)
         buttons = self._dispatch_buttons(case)
+        routed = await self.duty.routed_people(uow, case)
         told: list[str] = []
+        for _, person in routed:
+            if person.can_message_privately:
+                await self.queue(uow, person.user_id, text, buttons=buttons, ref=dispatch_ref(case))
+        unreachable = [person for _, person in routed if not person.can_message_privately]
+        group_text = text
+        if unreachable:
+            group_text = self.t("remind.mention", names="、".join(mention_of(p) for p in unreachable)) + "\n" + text
         for staff_chat in await uow.chats.of_kind(case.community_id, ChatKind.STAFF):
-            await self.queue(uow, staff_chat.chat_id, text, buttons=buttons, ref=dispatch_ref(case))
+            await self.queue(uow, staff_chat.chat_id, group_text, buttons=buttons, ref=dispatch_ref(case))
             told.append(self.t("case.notified_staff_group"))
-        heads = await uow.members.with_role(Role.BUILDING_HEAD, case.building_id) if case.building_id else []
-        for head in heads:
-            if head.can_message_privately:
-                await self.queue(uow, head.user_id, text, buttons=buttons, ref=dispatch_ref(case))
-            told.append(self.t("case.notified_person", role=self.role_name(Role.BUILDING_HEAD), name=head.name))
+        for target, person in routed:
+            role = self.t("duty.on_duty_label") if target == "duty" else self.role_name(target)
+            told.append(self.t("case.notified_person", role=role, name=person.name))
         return told
 
     def _dispatch_buttons(self, case: Case) -> list[list[Button]]:
@@ -226,6 +242,10 @@ class CaseService(Service):
 
     async def _record(self, uow: UnitOfWork, case: Case, kind: str, member: Member, note: str | None = None) -> None:
         case.updated_at = self.deps.clock.now()
+        if kind == "rated_unsatisfied":  # reopened: a fresh due time, reminders from "due soon" on
+            case.due_at = case.updated_at + (self.due_at(case) - case.created_at)
+            case.reminder_stage = 1
+        self.reminders.plan(case)
         await uow.cases.update(case)
         await uow.cases.add_event(CaseEvent(case.id or 0, case.updated_at, kind, member.user_id, member.name, note))
 
@@ -245,6 +265,21 @@ class CaseService(Service):
         await self._record(uow, case, "claimed", member)
         await self._refresh_cards(uow, case)
         return PressAnswer(self.t("case.claimed", number=case.number))
+
+    async def release_cases_of(self, uow: UnitOfWork, person: Member, admin: Member) -> list[int]:
+        """A person no longer on staff: their active cases go back to the queue (接单 shown again) and
+        the reminder sweep chases them from where their time limits stand; returns the case numbers."""
+        numbers = []
+        for case in await uow.cases.active_for_assignee(person.user_id):
+            if case.status not in (CaseStatus.ASSIGNED, CaseStatus.IN_PROGRESS):
+                continue
+            case.status = next_status(case.status, CaseAction.RELEASE)
+            case.assignee_id = case.assignee_name = None
+            case.reminder_stage = 0
+            await self._record(uow, case, "released", admin, person.name)
+            await self._refresh_cards(uow, case)
+            numbers.append(case.number)
+        return numbers
 
     async def ask_for_note(
         self, uow: UnitOfWork, member: Member, press: ButtonPress, data: CallbackData, kind: str
@@ -361,7 +396,7 @@ class CaseService(Service):
 
     async def describe(self, uow: UnitOfWork, member: Member, chat: Chat, number: int) -> str:
         """/case N: the state and history of a case; staff in staff or private chats see full details."""
-        community = await uow.communities.default()
+        community = await self.community(uow)
         case = await uow.cases.by_number(community.id, number)
         if case is None:
             raise NotFound("error.case_number_not_found", number=number)
@@ -380,10 +415,7 @@ class CaseService(Service):
                 building=await self._building_name(uow, case),
                 status=self._status_line(case),
             ),
-            self.t(
-                "case.detail_text",
-                text=shorten(case.text, 800) if full else shorten(mask_text(case.text), 60),
-            ),
+            self.t("case.detail_text", text=self._public_summary(case) if not full else shorten(case.text, 800)),
         ]
         if full:
             lines.append(self.t("case.detail_reporter", reporter=case.reporter_name))
@@ -391,9 +423,8 @@ class CaseService(Service):
             lines.append(self.t("case.detail_due", due=self.local_time(case.due_at)))
         lines.append(self.t("case.detail_history"))
         for event in await uow.cases.events(case.id or 0):
-            who = event.actor_name if full or event.kind not in ("opened", "rated_satisfied", "rated_unsatisfied") else ""
-            if event.kind == "opened" and not full:
-                who = self.t("case.reporter_masked")
+            # in public only staff are named; residents (reporter, +1s, raters) stay anonymous
+            who = event.actor_name if full or event.kind in STAFF_EVENTS else self.t("case.reporter_masked")
             note = ""
             if event.note and event.kind in ("resolved", "explained"):
                 note = "：" + (event.note if full else mask_text(event.note))
@@ -407,6 +438,12 @@ class CaseService(Service):
                 )
             )
         return "\n".join(lines)
+
+    def _public_summary(self, case: Case) -> str:
+        """What a group may read about a case: masked, short, and nothing at all about a dispute."""
+        if case.category == "dispute":
+            return self.t("case.dispute_hidden")
+        return shorten(mask_text(case.text), 60)
 
     async def list_mine(self, uow: UnitOfWork, member: Member) -> str:
         """/mycases: the cases a member works on and the ones they reported that are still open."""

@@ -27,15 +27,24 @@ async def start_bot(url: str, db: Path, *, level: str = "DEBUG", framework: str 
         "POLL_TIMEOUT": "1",
         "BOT_FRAMEWORK": framework,
     }
-    return await asyncio.create_subprocess_exec(
+    process = await asyncio.create_subprocess_exec(
         str(BIN / "residents-bot"), "run", env=env, cwd=db.parent,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
     )
+    # Read the log while the bot runs: a DEBUG log left in the pipe fills its 64 KiB buffer, and the
+    # bot's next log write then blocks its whole event loop.
+    assert process.stderr is not None
+    _logs[process.pid] = asyncio.create_task(process.stderr.read())
+    return process
+
+
+_logs: dict[int, asyncio.Task[bytes]] = {}
 
 
 async def stop(process: asyncio.subprocess.Process, sig: int = signal.SIGTERM) -> str:
     process.send_signal(sig)
-    _, err = await asyncio.wait_for(process.communicate(), timeout=30)
+    await asyncio.wait_for(process.wait(), timeout=30)
+    err = await asyncio.wait_for(_logs.pop(process.pid), timeout=30)
     return err.decode("utf-8", "replace")
 
 

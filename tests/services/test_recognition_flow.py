@@ -131,3 +131,16 @@ async def test_reload_reports_an_invalid_rules_file_and_applies_a_valid_one(
     await real.services.handle_command(ev.command(STAFF_CHAT, ADMIN, "reload"))
     assert (await outbox(real))[-1].text.startswith("已重新加载规则")
     assert real.deps.classifier.classify("水压低，洗不了澡").category == "repair"
+
+
+async def test_public_case_view_hides_residents_and_dispute_details(real: Core, ev: Events) -> None:
+    await setup_community(real, ev)
+    await real.services.handle_message(ev.message(BUILDING_CHAT, RESIDENT, "3栋电梯坏了，老人下不了楼"))
+    await real.services.handle_message(ev.message(BUILDING_CHAT, NEIGHBOUR, "电梯又坏了，谁来修修"))
+    await real.services.handle_command(ev.command(BUILDING_CHAT, THIRD, "case", "1"))
+    public = (await outbox(real))[-1].text
+    assert "张大爷" not in public and "李阿姨" not in public and "住户" in public
+    await real.services.handle_message(ev.message(BUILDING_CHAT, RESIDENT, "楼上王建国家装修噪音太大，天天吵到半夜"))
+    await real.services.handle_command(ev.command(BUILDING_CHAT, THIRD, "case", "2"))
+    dispute = (await outbox(real))[-1].text
+    assert "邻里纠纷" in dispute and "王建国" not in dispute and "详情不公开" in dispute

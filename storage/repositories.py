@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.duty import RosterPerson, Shift
@@ -806,6 +806,15 @@ class SqlOutboxRepository(_Repo):
         return int(row[0]), oldest
 
 
+# Built once: the claim runs for every update, and building the statement costs more than running it.
+_CLAIM_UPDATE = (
+    update(InboxRow)
+    .where(InboxRow.update_id == bindparam("claimed_id"), InboxRow.handled_at.is_(None))
+    .values(handled_at=bindparam("claimed_at"))
+    .execution_options(synchronize_session=False)
+)
+
+
 class SqlInboxRepository(_Repo):
     """Updates received from Telegram, committed before they are confirmed."""
 
@@ -828,11 +837,7 @@ class SqlInboxRepository(_Repo):
 
     async def claim(self, update_id: int, at: datetime) -> bool:
         """Mark an update handled; False when it already was (a repeat delivery changes nothing)."""
-        result = await self.s.execute(
-            update(InboxRow)
-            .where(InboxRow.update_id == update_id, InboxRow.handled_at.is_(None))
-            .values(handled_at=at)
-        )
+        result = await self.s.execute(_CLAIM_UPDATE, {"claimed_id": update_id, "claimed_at": at})
         if result.rowcount:  # type: ignore[attr-defined]
             return True
         exists = await self.s.scalar(select(InboxRow.update_id).where(InboxRow.update_id == update_id))

@@ -29,8 +29,11 @@ demo: $(STAMP)  ## demo community on the local simulator with a web chat page (D
 simulator: $(STAMP)  ## start only the local Bot API simulator on 127.0.0.1:8081
 	$(BIN)/residents-bot simulator --port 8081
 
-bench: $(STAMP)  ## benchmarks that print figures (see docs/BENCHMARKS.md)
+bench: $(STAMP)  ## benchmarks that print figures (see docs/BENCHMARKS.md and docs/RELIABILITY.md)
+	$(BIN)/python bench/classify.py
+	$(BIN)/python bench/sweep.py
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/crash.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache data

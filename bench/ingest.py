@@ -27,10 +27,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.bootstrap import build_core
-from bot.config import Settings
-from bot.core.model import Chat, ChatKind
 from simulator.client import SimulatorClient
+from tests.crash_harness import seed_building_groups
 
 TOKEN = "7000000001:BENCH-token-not-secret"
 GROUPS = 200
@@ -78,18 +76,6 @@ def peak_rss_mib(pid: int) -> float:
             if line.startswith("VmHWM:"):
                 return int(line.split()[1]) / 1024
     return float("nan")
-
-
-async def seed_bot_db(db: Path, url: str, groups: list[int]) -> None:
-    settings = Settings(_env_file=None, bot_token=TOKEN, telegram_api_url=url, database_url=f"sqlite+aiosqlite:///{db}")
-    core = await build_core(settings)
-    async with core.uow() as uow:
-        community = await uow.communities.default()
-        for i, chat_id in enumerate(groups, start=1):
-            building = await uow.buildings.get_or_create(community.id, f"{i}号楼")
-            await uow.chats.save(Chat(chat_id, community.id, ChatKind.BUILDING, f"{i}号楼业主群", building.id))
-        await uow.commit()
-    await core.engine.dispose()
 
 
 def handled(db: Path) -> int:
@@ -220,7 +206,7 @@ async def main() -> None:
                 await client.add_user(10_000 + uid, f"居民{uid}")
             groups = [int((await client.create_chat(f"{i}号楼业主群", type="supergroup"))["id"]) for i in range(1, GROUPS + 1)]
             db = workdir / "bench.db"
-            await seed_bot_db(db, url, groups)
+            await seed_building_groups(db, url, groups)
             env = {**os.environ, "BOT_TOKEN": TOKEN, "TELEGRAM_API_URL": url, "DATABASE_URL": f"sqlite+aiosqlite:///{db}",
                    "LOG_LEVEL": "WARNING", "POLL_TIMEOUT": "2"}
             bot = subprocess.Popen([str(Path(py).parent / "residents-bot"), "run"], cwd=workdir, env=env,

@@ -75,7 +75,8 @@ async def _start(url: str, db: Path, framework: str) -> asyncio.subprocess.Proce
     )
 
 
-async def _seed(db: Path, url: str, groups: list[int]) -> None:
+async def seed_building_groups(db: Path, url: str, groups: list[int]) -> None:
+    """Create the bot's database with one building (1号楼, 2号楼 …) bound to each group chat."""
     core = await build_core(Settings(_env_file=None, bot_token=TEST_TOKEN, telegram_api_url=url,
                                      database_url=f"sqlite+aiosqlite:///{db}"))
     async with core.uow() as uow:
@@ -132,7 +133,7 @@ async def run_crash(
             await client.add_user(uid, f"居民{uid}")
         chats = [int((await client.create_chat(f"{i + 1}号楼群", type="supergroup"))["id"]) for i in range(groups)]
         db = workdir / f"crash-{framework}.db"
-        await _seed(db, sim.url, chats)
+        await seed_building_groups(db, sim.url, chats)
         killer = Killer(sim.url, db, framework, sig, kills, rng)
         await killer.start()
         plan: list[tuple[int, int, str]] = []

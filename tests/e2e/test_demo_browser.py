@@ -13,6 +13,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.request
@@ -29,7 +30,12 @@ pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-SCREENSHOT = ROOT / "docs" / "screenshot-demo.png"
+# The README's picture is refreshed only on request (UPDATE_SCREENSHOT=1), so a test run leaves the tree clean.
+SCREENSHOT = (
+    ROOT / "docs" / "screenshot-demo.png"
+    if os.environ.get("UPDATE_SCREENSHOT")
+    else Path(tempfile.gettempdir()) / "residents-bot-screenshot-demo.png"
+)
 RESIDENT = 1001  # 张大爷, 3栋
 VOLUNTEER = 4001  # 李明
 CHROME_FLAGS = (

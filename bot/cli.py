@@ -12,6 +12,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
+PROGRESS_FROM_ROWS = 500
+
 
 def _settings() -> object:
     from bot.config import Settings
@@ -157,13 +159,19 @@ def _cmd_import(args: argparse.Namespace) -> int:
         print(texts.t(err.key, **err.params), file=sys.stderr)
         return 1
 
+    bar: Any = None
+
     def progress(done: int, total: int) -> None:
-        if total >= 500 and (done % 100 == 0 or done == total):
-            width = 30
-            filled = width * done // total
-            print(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total}", end="", file=sys.stderr, flush=True)
-            if done == total:
-                print(file=sys.stderr)
+        nonlocal bar
+        if total < PROGRESS_FROM_ROWS:
+            return
+        if bar is None:
+            from tqdm import tqdm
+
+            bar = tqdm(total=total, unit="行", file=sys.stderr, disable=None)
+        bar.update(done - bar.n)
+        if done == total:
+            bar.close()
 
     async def work(uow: Any) -> int:
         deps = Deps(uow=lambda: uow, classifier=None, clock=SystemClock(), texts=texts,  # type: ignore[arg-type]

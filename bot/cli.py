@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import signal
 import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -40,10 +39,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
     configure_logging(settings.log_level, [token])
 
     async def main() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
+        from bot.lifecycle import stop_on_signals
+
+        stop = stop_on_signals()
         await run_bot(settings, stop)
 
     asyncio.run(main())

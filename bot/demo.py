@@ -15,7 +15,6 @@ import json
 import logging
 import os
 import re
-import signal
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,6 +28,7 @@ from bot.config import Settings
 from bot.core.model import Chat, ChatKind, RoleGrant
 from bot.core.roles import Role, ScopeKind
 from bot.i18n import Catalog
+from bot.lifecycle import stop_on_signals
 from bot.logging_setup import configure_logging
 from simulator.client import SimulatorClient, SimulatorError
 from simulator.server import SimulatorApp
@@ -426,11 +426,7 @@ async def play_history(client: SimulatorClient, texts: Catalog) -> None:
 
 async def serve(host: str, port: int, keep: bool, data_dir: Path | None = None) -> int:
     """Run the demo until SIGINT/SIGTERM; returns the exit status."""
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(sig, stop.set)
+    stop = stop_on_signals()
 
     def say(line: str) -> None:
         print(line, flush=True)

@@ -52,7 +52,7 @@ async def serve(args: argparse.Namespace) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):
+        with contextlib.suppress(NotImplementedError):  # loops without Unix signals (Windows)
             loop.add_signal_handler(sig, stop.set)
     try:
         await stop.wait()

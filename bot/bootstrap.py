@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import gc
 import logging
 import os
@@ -31,7 +32,6 @@ from storage.uow import SqlUnitOfWorkFactory
 log = logging.getLogger(__name__)
 
 HEARTBEAT_SECONDS = 15
-REMINDER_SWEEP_SECONDS = 60
 INSTANCE_NAME = f"{socket.gethostname()}:{os.getpid()}"
 
 
@@ -141,14 +141,13 @@ class BotRunner:
         )
         self.poller = Poller(self.adapter, core.uow, core.deps.clock, self.worker.notify, settings.poll_timeout)
         core.uow.on_outbox = self.sender.notify
-        self.scheduler = build_scheduler(
-            settings.timezone,
-            {
-                "outbox_sweep": (self._sweep, 30),
-                "heartbeat": (self._heartbeat, HEARTBEAT_SECONDS),
-                "reminder_sweep": (self.sweep_reminders, REMINDER_SWEEP_SECONDS),
-            },
-        )
+        jobs = {
+            "outbox_sweep": (self._sweep, 30),
+            "heartbeat": (self._heartbeat, HEARTBEAT_SECONDS),
+        }
+        for name, (_, seconds) in core.services.sweeps.items():
+            jobs[name] = (functools.partial(self.run_sweep, name), seconds)
+        self.scheduler = build_scheduler(settings.timezone, jobs)
         self.scheduler.start()
         loops = [("sender", self.sender.run()), ("inbox", self.worker.run())]
         if settings.run_mode == "webhook":
@@ -204,18 +203,24 @@ class BotRunner:
             await uow.heartbeats.beat(INSTANCE_NAME, self.core.deps.clock.now(), detail)
             await uow.commit()
 
-    async def sweep_reminders(self) -> None:
-        """Send due reminders and escalations, on the leader only (so two instances never both act)."""
+    async def run_sweep(self, name: str) -> None:
+        """Run one scheduled sweep (reminders, digests …) on the leader only, so two instances never both act."""
         if not await self.leader.ensure():
             return
+        func, _ = self.core.services.sweeps[name]
         try:
-            await self.core.services.sweep_reminders(lock=self.core.engine.dialect.name == "postgresql")
+            await func(self.core.engine.dialect.name == "postgresql")
         except Exception:
-            log.exception("reminder sweep failed; the next one retries")
+            log.exception("%s failed; the next one retries", name)
+
+    async def sweep_reminders(self) -> None:
+        """Send due reminders and escalations now (leader only)."""
+        await self.run_sweep("reminder_sweep")
 
     async def _first_reminder_sweep(self) -> None:
-        """Reminders missed while the bot was down go out at start-up, once."""
-        await self.sweep_reminders()
+        """Whatever fell due while the bot was down (reminders, digests …) goes out at start-up, once."""
+        for name in self.core.services.sweeps:
+            await self.run_sweep(name)
 
     async def _sweep(self) -> None:
         self.sender.notify()

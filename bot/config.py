@@ -131,6 +131,9 @@ class CommunityRules(BaseModel):
     quiet_hours: QuietHours = QuietHours()
     shift_reminder_minutes: float = Field(default=15, ge=0)
     taxonomy: dict[str, Any] | None = None
+    # issue 6 (digest schedule, rating reminder, return visits):
+    # issue 7 (announcements, points rules):
+    # issue 10 (private reports):
 
     def rule_for(self, category: str) -> CategoryRule:
         """The timing rule of a category (the default when it has none)."""

@@ -57,9 +57,23 @@ def command(message: Any, update_id: int | None, bot_username: str) -> Command |
     )
 
 
+def _attachment(message: Any) -> tuple[str | None, str | None, int | None]:
+    """(file id, file name, size) of the largest photo or the document of a message."""
+    photos = getattr(message, "photo", None)
+    if photos:
+        largest = max(photos, key=lambda p: (p.width or 0) * (p.height or 0))
+        return largest.file_id, None, largest.file_size
+    document = getattr(message, "document", None)
+    if document is not None:
+        return document.file_id, document.file_name, document.file_size
+    return None, None, None
+
+
 def incoming(message: Any, update_id: int | None, *, edited: bool = False) -> IncomingMessage:
-    """An IncomingMessage: text, or a caption with its media kind."""
+    """An IncomingMessage: text, or a caption with its media kind, file id and location."""
     media = next((kind for kind in MEDIA_KINDS if getattr(message, kind, None)), None)
+    file_id, file_name, file_size = _attachment(message)
+    location = getattr(message, "location", None)
     return IncomingMessage(
         update_id=update_id,
         chat=chat_ref(message.chat),
@@ -69,6 +83,11 @@ def incoming(message: Any, update_id: int | None, *, edited: bool = False) -> In
         media=media,
         reply_to_message_id=message.reply_to_message.message_id if message.reply_to_message else None,
         edited=edited,
+        file_id=file_id,
+        file_name=file_name,
+        file_size=file_size,
+        location=(location.latitude, location.longitude) if location is not None else None,
+        forwarded=getattr(message, "forward_origin", None) is not None,
     )
 
 

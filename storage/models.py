@@ -199,7 +199,10 @@ class OutboxRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     not_before: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
-    __table_args__ = (Index("ix_outbox_pending", "status", "id"),)
+    media_kind: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    media: Mapped[str | None] = mapped_column(Text, nullable=True)
+    priority: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    __table_args__ = (Index("ix_outbox_pending", "status", "priority", "id"),)
 
 
 class InboxRow(Base):
@@ -224,6 +227,8 @@ class DialogueRow(Base):
     case_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     prompt_outbox_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    step: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    data: Mapped[str] = mapped_column(Text, default="{}", server_default="{}")
 
 
 class PendingAskRow(Base):
@@ -284,3 +289,12 @@ class ShiftRow(Base):
         Index("ix_shifts_time", "starts_at", "ends_at"),
         Index("ix_shifts_unreminded", "reminded_at", "starts_at"),
     )
+
+
+# ---- say-it wall, echo board, return visits, reports (issue 6) ------------------------------------
+
+
+# ---- activities, broadcasts, volunteer points (issue 7) -------------------------------------------
+
+
+# ---- private and anonymous reports, attachments, relays (issue 10) --------------------------------

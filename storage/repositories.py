@@ -20,6 +20,7 @@ from bot.core.model import (
     ChatKind,
     Community,
     Dialogue,
+    MediaKind,
     Member,
     OutboxKind,
     OutboxStatus,
@@ -675,6 +676,9 @@ def _outbox_domain(row: OutboxRow) -> OutgoingMessage:
         ref=row.ref,
         id=row.id,
         status=OutboxStatus(row.status),
+        media_kind=MediaKind(row.media_kind) if row.media_kind else None,
+        media=row.media,
+        priority=row.priority or 0,
         attempts=row.attempts,
         message_id=row.message_id,
         not_before=row.not_before,
@@ -707,6 +711,9 @@ class SqlOutboxRepository(_Repo):
             attempts=0,
             created_at=message.created_at,
             not_before=message.not_before,
+            media_kind=message.media_kind.value if message.media_kind else None,
+            media=message.media,
+            priority=message.priority,
         )
         self.s.add(row)
         await self.s.flush()
@@ -722,14 +729,14 @@ class SqlOutboxRepository(_Repo):
         return [_outbox_domain(r) for r in rows]
 
     async def due(self, now: datetime, limit: int) -> list[OutgoingMessage]:
-        """Pending messages whose time has come, oldest first."""
+        """Pending messages whose time has come: most urgent priority first, then oldest first."""
         rows = await self.s.scalars(
             select(OutboxRow)
             .where(
                 OutboxRow.status == OutboxStatus.PENDING.value,
                 or_(OutboxRow.not_before.is_(None), OutboxRow.not_before <= now),
             )
-            .order_by(OutboxRow.id)
+            .order_by(OutboxRow.priority, OutboxRow.id)
             .limit(limit)
         )
         return [_outbox_domain(r) for r in rows]
@@ -921,7 +928,16 @@ class SqlDialogueRepository(_Repo):
         row = await self.s.get(DialogueRow, (chat_id, user_id))
         if row is None:
             return None
-        return Dialogue(row.chat_id, row.user_id, row.kind, row.case_id, row.prompt_outbox_id, row.expires_at)
+        return Dialogue(
+            row.chat_id,
+            row.user_id,
+            row.kind,
+            row.case_id,
+            row.prompt_outbox_id,
+            row.expires_at,
+            row.step or "",
+            json.loads(row.data or "{}"),
+        )
 
     async def put(self, dialogue: Dialogue) -> None:
         """Start or replace a dialogue."""
@@ -933,6 +949,8 @@ class SqlDialogueRepository(_Repo):
                 case_id=dialogue.case_id,
                 prompt_outbox_id=dialogue.prompt_outbox_id,
                 expires_at=dialogue.expires_at,
+                step=dialogue.step,
+                data=json.dumps(dialogue.data, ensure_ascii=False),
             )
         )
 

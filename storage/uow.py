@@ -53,6 +53,9 @@ class SqlUnitOfWork:
     keywords: SqlKeywordRepository
     heartbeats: SqlHeartbeatRepository
     duty: SqlDutyRepository
+    # issue 6 (wall, echo board, return visits, reports):
+    # issue 7 (activities, broadcasts, points):
+    # issue 10 (private reports, attachments, relays):
 
     def __init__(
         self, sessions: async_sessionmaker[AsyncSession], on_outbox: Callable[[], None] | None = None
@@ -84,6 +87,9 @@ class SqlUnitOfWork:
         self.keywords = SqlKeywordRepository(session)
         self.heartbeats = SqlHeartbeatRepository(session)
         self.duty = SqlDutyRepository(session)
+        # issue 6:
+        # issue 7:
+        # issue 10:
         return self
 
     async def __aexit__(

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from bot.core.errors import BadInput
 
 VERSION = "c1"
-ACTIONS = frozenset({"claim", "resolve", "explain", "rate", "ask", "plus"})
+# Actions are short lowercase words; the dispatcher refuses the ones no feature registered.
+_ACTION_MAX = 12
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +35,7 @@ def parse_callback(data: str | None) -> CallbackData:
     if not data or len(data.encode(errors="replace")) > 64:
         raise BadInput("error.bad_button")
     parts = data.split(":")
-    if len(parts) not in (3, 4) or parts[0] != VERSION or parts[1] not in ACTIONS:
+    if len(parts) not in (3, 4) or parts[0] != VERSION or not _is_action(parts[1]):
         raise BadInput("error.bad_button")
     if not (parts[2].isascii() and parts[2].isdigit()) or len(parts[2]) > 12:
         raise BadInput("error.bad_button")
@@ -42,3 +43,7 @@ def parse_callback(data: str | None) -> CallbackData:
     if len(arg) > 16 or (arg and not (arg.isascii() and arg.isalnum())):
         raise BadInput("error.bad_button")
     return CallbackData(parts[1], int(parts[2]), arg)
+
+
+def _is_action(word: str) -> bool:
+    return 0 < len(word) <= _ACTION_MAX and word.isascii() and word.isalpha() and word.islower()

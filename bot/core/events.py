@@ -31,7 +31,12 @@ class ChatRef:
 
 @dataclass(frozen=True, slots=True)
 class IncomingMessage:
-    """A message from a person: text, or media with an optional caption."""
+    """A message from a person: text, or media with an optional caption.
+
+    ``media`` is the kind (photo, document, location …); ``file_id`` is the largest photo's or the
+    document's Telegram file id, ``location`` is (latitude, longitude), ``forwarded`` marks a message
+    forwarded from elsewhere.
+    """
 
     update_id: int | None
     chat: ChatRef
@@ -41,6 +46,11 @@ class IncomingMessage:
     media: str | None = None
     reply_to_message_id: int | None = None
     edited: bool = False
+    file_id: str | None = None
+    file_name: str | None = None
+    file_size: int | None = None
+    location: tuple[float, float] | None = None
+    forwarded: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from bot.core.roles import STAFF_ROLES, Role, ScopeKind
 from bot.core.states import ACTIVE_STATES, CaseStatus
@@ -160,6 +161,19 @@ class OutboxKind(StrEnum):
     EDIT = "edit"
 
 
+class MediaKind(StrEnum):
+    """What an outgoing message carries besides text (the text becomes its caption)."""
+
+    PHOTO = "photo"
+    DOCUMENT = "document"
+
+
+# Outbox priorities: lower numbers leave first. Live replies go ahead of scheduled digests and broadcasts.
+PRIORITY_LIVE = 0
+PRIORITY_DIGEST = 5
+PRIORITY_BROADCAST = 9
+
+
 class OutboxStatus(StrEnum):
     """Where an outbox row is in delivery."""
 
@@ -173,7 +187,8 @@ class OutgoingMessage:
     """A message the bot owes a chat: written in the transaction that caused it, sent after commit.
 
     For an edit, ``edit_of`` names the outbox row whose delivered message is edited, or
-    ``target_message_id`` names a message directly.
+    ``target_message_id`` names a message directly. ``media`` is a Telegram file id or ``file:<path>`` of a
+    file to upload (a chart, an export); ``priority`` orders the queue (see PRIORITY_*).
     """
 
     chat_id: int
@@ -191,6 +206,9 @@ class OutgoingMessage:
     message_id: int | None = None
     not_before: datetime | None = None
     created_at: datetime | None = None
+    media_kind: MediaKind | None = None
+    media: str | None = None
+    priority: int = 0
 
 
 @dataclass(slots=True)
@@ -203,6 +221,8 @@ class Dialogue:
     case_id: int | None = None
     prompt_outbox_id: int | None = None
     expires_at: datetime | None = None
+    step: str = ""
+    data: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(slots=True)

@@ -385,6 +385,9 @@ class UnitOfWork(Protocol):
     keywords: KeywordRepository
     heartbeats: HeartbeatRepository
     duty: DutyRepository
+    # issue 6 (wall, echo board, return visits, reports):
+    # issue 7 (activities, broadcasts, points):
+    # issue 10 (private reports, attachments, relays):
 
     async def __aenter__(self) -> Self:
         """Begin the transaction."""
@@ -457,8 +460,16 @@ class Messenger(Protocol):
         ...
 
     async def edit(self, message: OutgoingMessage, message_id: int) -> None:
-        """Edit the text and buttons of an earlier message."""
+        """Edit the text (a caption when ``media_kind`` is set) and buttons of an earlier message."""
         ...
+
+    async def download(self, file_id: str) -> bytes:
+        """The bytes of a file a user sent (for an imported roster or rota)."""
+        ...
+
+
+FILE_PREFIX = "file:"
+"""``OutgoingMessage.media`` starting with this names a local file to upload instead of a Telegram file id."""
 
 
 RawUpdate = dict[str, Any]

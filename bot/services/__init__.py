@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 
 from bot.core.callbacks import parse_callback
 from bot.core.errors import BadInput, DomainError
@@ -20,11 +20,10 @@ from bot.core.ports import UnitOfWork
 from bot.services.admin import AdminService
 from bot.services.base import Deps, Duplicate, Service
 from bot.services.cases import EXPLAIN_NOTE, RESOLVE_NOTE, CaseService
+from bot.services.feature import CommandHandler, DialogueHandler, Feature, PressHandler, Sweep
 from bot.services.intake import IntakeService
 
 log = logging.getLogger(__name__)
-
-CommandHandler = Callable[[UnitOfWork, Member, Chat, Command], Awaitable[str | None]]
 
 
 class BotServices(Service):
@@ -53,6 +52,35 @@ class BotServices(Service):
             "duty": self._duty,
             "rota": self._rota,
         }
+        self._presses: dict[str, PressHandler] = {}
+        self._dialogues: dict[str, DialogueHandler] = self.intake.dialogue_handlers
+        self._sweeps: dict[str, tuple[Sweep, int]] = {
+            "reminder_sweep": (lambda lock: self.sweep_reminders(lock=lock), 60),
+        }
+        self.features: list[Feature] = []
+        # Features register here, one line each (see bot/services/feature.py).
+        # issue 6:
+        # issue 7:
+        # issue 10:
+
+    def register(self, feature: Feature) -> None:
+        """Add a feature's commands, buttons, dialogues and sweeps; a name may be taken only once."""
+        for table, offered in (
+            (self._commands, feature.commands()),
+            (self._presses, feature.presses()),
+            (self._dialogues, feature.dialogues()),
+            (self._sweeps, feature.sweeps()),
+        ):
+            clash = set(table) & set(offered)
+            if clash:
+                raise ValueError(f"{type(feature).__name__} redefines {sorted(clash)}")
+            table.update(offered)  # type: ignore[attr-defined]
+        self.features.append(feature)
+
+    @property
+    def sweeps(self) -> dict[str, tuple[Sweep, int]]:
+        """Scheduled sweeps by name: (function taking ``lock``, interval in seconds); leader only."""
+        return dict(self._sweeps)
 
     @property
     def command_names(self) -> list[str]:
@@ -111,7 +139,12 @@ class BotServices(Service):
                 return await self.cases.rate(uow, member, data)
             if data.action == "plus":
                 return await self.cases.plus_one(uow, member, data)
-            return await self.intake.answer_ask(uow, member, data)
+            if data.action == "ask":
+                return await self.intake.answer_ask(uow, member, data)
+            handler = self._presses.get(data.action)
+            if handler is None:
+                raise BadInput("error.bad_button")
+            return await handler(uow, member, event, data)
 
         async def refused(uow: UnitOfWork, refusal: DomainError) -> PressAnswer:
             return PressAnswer(self.refusal_text(refusal), alert=False)

@@ -11,7 +11,8 @@ from bot.core.events import IncomingMessage, PressAnswer
 from bot.core.model import Button, Case, Chat, ChatKind, Community, Member, PendingAsk
 from bot.core.ports import UnitOfWork
 from bot.services.base import Deps, Service
-from bot.services.cases import CaseService
+from bot.services.cases import EXPLAIN_NOTE, RESOLVE_NOTE, CaseService
+from bot.services.feature import DialogueHandler
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +25,8 @@ class IntakeService(Service):
     def __init__(self, deps: Deps, cases: CaseService) -> None:
         super().__init__(deps)
         self.cases = cases
+        # Dialogue kinds registered by features (bot/services/feature.py): kind → handler.
+        self.dialogue_handlers: dict[str, DialogueHandler] = {}
 
     async def take_message(self, uow: UnitOfWork, event: IncomingMessage) -> None:
         """Handle one message from a person inside the caller's transaction.
@@ -36,14 +39,23 @@ class IntakeService(Service):
         if event.edited:
             return  # an edit never opens a second case; the first decision stands
         text = event.text[:MAX_TEXT]
-        dialogue = await uow.dialogues.get(chat.chat_id, event.actor.user_id) if text.strip() else None
+        has_content = bool(text.strip() or event.file_id or event.location)
+        dialogue = await uow.dialogues.get(chat.chat_id, event.actor.user_id) if has_content else None
         if dialogue is not None:
             member = await self.member_of(uow, event.actor)
+            handler = self.dialogue_handlers.get(dialogue.kind)
             if dialogue.expires_at is not None and dialogue.expires_at < self.deps.clock.now():
                 await uow.dialogues.delete(chat.chat_id, member.user_id)
-            else:
-                await self.cases.finish_with_note(uow, member, dialogue, text)
+            elif dialogue.kind in (RESOLVE_NOTE, EXPLAIN_NOTE):
+                if text.strip():
+                    await self.cases.finish_with_note(uow, member, dialogue, text)
+                    return
+            elif handler is not None:
+                await handler(uow, member, chat, dialogue, event)
                 return
+            else:
+                log.warning("dialogue kind %r has no handler; dropped", dialogue.kind)
+                await uow.dialogues.delete(chat.chat_id, member.user_id)
         if chat.kind == ChatKind.PRIVATE:
             member = await self.member_of(uow, event.actor)
             if not member.can_message_privately:

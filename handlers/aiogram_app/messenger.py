@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from aiogram import Bot
 from aiogram.exceptions import (
     TelegramBadRequest,
@@ -13,14 +15,15 @@ from aiogram.exceptions import (
     TelegramServerError,
 )
 from aiogram.types import (
+    BufferedInputFile,
     ForceReply,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     ReplyParameters,
 )
 
-from bot.core.model import OutgoingMessage
-from bot.core.ports import ChatGone, ChatMoved, Rejected, RetryLater, Uncertain, Unreachable
+from bot.core.model import MediaKind, OutgoingMessage
+from bot.core.ports import FILE_PREFIX, ChatGone, ChatMoved, Rejected, RetryLater, Uncertain, Unreachable
 
 SEND_TIMEOUT = 15
 # Connection failures happen before Telegram sees the request: those are safe to retry.
@@ -55,19 +58,45 @@ class AiogramMessenger:
             else None
         )
         async with _mapped_errors():
-            sent = await self.bot.send_message(
-                chat_id=message.chat_id,
-                text=message.text,
-                reply_parameters=reply,
-                reply_markup=keyboard(message),
-                request_timeout=SEND_TIMEOUT,
-            )
+            if message.media_kind is None:
+                sent = await self.bot.send_message(
+                    chat_id=message.chat_id,
+                    text=message.text,
+                    reply_parameters=reply,
+                    reply_markup=keyboard(message),
+                    request_timeout=SEND_TIMEOUT,
+                )
+            else:
+                send = self.bot.send_photo if message.media_kind == MediaKind.PHOTO else self.bot.send_document
+                sent = await send(
+                    message.chat_id,
+                    _input_file(message),
+                    caption=message.text or None,
+                    reply_parameters=reply,
+                    reply_markup=keyboard(message),
+                    request_timeout=SEND_TIMEOUT,
+                )
         return sent.message_id
 
+    async def download(self, file_id: str) -> bytes:
+        """The bytes of a file a user sent (a roster, a photo)."""
+        async with _mapped_errors():
+            buffer = await self.bot.download(file_id, timeout=SEND_TIMEOUT)
+        return buffer.read() if buffer is not None else b""
+
     async def edit(self, message: OutgoingMessage, message_id: int) -> None:
-        """Edit the text and buttons of an earlier message."""
+        """Edit the text (the caption of a photo or file) and buttons of an earlier message."""
         markup = keyboard(message)
         async with _mapped_errors():
+            if message.media_kind is not None:
+                await self.bot.edit_message_caption(
+                    chat_id=message.chat_id,
+                    message_id=message_id,
+                    caption=message.text,
+                    reply_markup=markup if isinstance(markup, InlineKeyboardMarkup) else None,
+                    request_timeout=SEND_TIMEOUT,
+                )
+                return
             await self.bot.edit_message_text(
                 chat_id=message.chat_id,
                 message_id=message_id,
@@ -75,6 +104,15 @@ class AiogramMessenger:
                 reply_markup=markup if isinstance(markup, InlineKeyboardMarkup) else None,
                 request_timeout=SEND_TIMEOUT,
             )
+
+
+def _input_file(message: OutgoingMessage) -> str | BufferedInputFile:
+    """A Telegram file id as it is, or the bytes of a ``file:<path>`` to upload."""
+    media = message.media or ""
+    if media.startswith(FILE_PREFIX):
+        path = Path(media.removeprefix(FILE_PREFIX))
+        return BufferedInputFile(path.read_bytes(), filename=path.name)
+    return media
 
 
 class _mapped_errors:

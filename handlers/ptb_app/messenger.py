@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import warnings
 from datetime import timedelta
+from pathlib import Path
 
-from telegram import Bot, ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, ReplyParameters
+from telegram import Bot, ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, ReplyParameters
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TimedOut
 
-from bot.core.model import OutgoingMessage
-from bot.core.ports import ChatGone, ChatMoved, Rejected, RetryLater, Uncertain, Unreachable
+from bot.core.model import MediaKind, OutgoingMessage
+from bot.core.ports import FILE_PREFIX, ChatGone, ChatMoved, Rejected, RetryLater, Uncertain, Unreachable
 
 SEND_TIMEOUT = 15
 _NOT_SENT = ("ConnectTimeout", "PoolTimeout")
@@ -49,22 +50,52 @@ class PtbMessenger:
             else None
         )
         try:
-            sent = await self.bot.send_message(
-                chat_id=message.chat_id,
-                text=message.text,
-                reply_parameters=reply,
-                reply_markup=keyboard(message),
-                read_timeout=SEND_TIMEOUT,
-                write_timeout=SEND_TIMEOUT,
-            )
+            if message.media_kind is None:
+                sent = await self.bot.send_message(
+                    chat_id=message.chat_id,
+                    text=message.text,
+                    reply_parameters=reply,
+                    reply_markup=keyboard(message),
+                    read_timeout=SEND_TIMEOUT,
+                    write_timeout=SEND_TIMEOUT,
+                )
+            else:
+                send = self.bot.send_photo if message.media_kind == MediaKind.PHOTO else self.bot.send_document
+                sent = await send(
+                    message.chat_id,
+                    _input_file(message),
+                    caption=message.text or None,
+                    reply_parameters=reply,
+                    reply_markup=keyboard(message),
+                    read_timeout=SEND_TIMEOUT,
+                    write_timeout=SEND_TIMEOUT,
+                )
         except Exception as err:
             raise _mapped(err) from err
         return sent.message_id
 
+    async def download(self, file_id: str) -> bytes:
+        """The bytes of a file a user sent (a roster, a photo)."""
+        try:
+            file = await self.bot.get_file(file_id, read_timeout=SEND_TIMEOUT)
+            return bytes(await file.download_as_bytearray(read_timeout=SEND_TIMEOUT))
+        except Exception as err:
+            raise _mapped(err) from err
+
     async def edit(self, message: OutgoingMessage, message_id: int) -> None:
-        """Edit the text and buttons of an earlier message."""
+        """Edit the text (the caption of a photo or file) and buttons of an earlier message."""
         markup = keyboard(message)
         try:
+            if message.media_kind is not None:
+                await self.bot.edit_message_caption(
+                    chat_id=message.chat_id,
+                    message_id=message_id,
+                    caption=message.text,
+                    reply_markup=markup if isinstance(markup, InlineKeyboardMarkup) else None,
+                    read_timeout=SEND_TIMEOUT,
+                    write_timeout=SEND_TIMEOUT,
+                )
+                return
             await self.bot.edit_message_text(
                 chat_id=message.chat_id,
                 message_id=message_id,
@@ -75,6 +106,15 @@ class PtbMessenger:
             )
         except Exception as err:
             raise _mapped(err) from err
+
+
+def _input_file(message: OutgoingMessage) -> str | InputFile:
+    """A Telegram file id as it is, or the bytes of a ``file:<path>`` to upload."""
+    media = message.media or ""
+    if media.startswith(FILE_PREFIX):
+        path = Path(media.removeprefix(FILE_PREFIX))
+        return InputFile(path.read_bytes(), filename=path.name)
+    return media
 
 
 def _mapped(err: Exception) -> Exception:

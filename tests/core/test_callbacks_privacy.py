@@ -17,7 +17,7 @@ def test_callback_round_trip_and_limit() -> None:
 
 @pytest.mark.parametrize(
     "forged",
-    [None, "", "c1", "c1:claim", "c2:claim:1", "c1:hack:1", "c1:claim:-1", "c1:claim:１", "c1:claim:1:坏",
+    [None, "", "c1", "c1:claim", "c2:claim:1", "c1:HACK:1", "c1:muchtoolongaction:1", "c1:cl4im:1", "c1:claim:-1", "c1:claim:１", "c1:claim:1:坏",
      "c1:claim:1:a:b", "c1:claim:" + "9" * 20, "x" * 65],
 )
 def test_forged_callback_data_is_refused(forged: str | None) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -15,7 +15,18 @@ from bot.core.classification import Classifier
 from bot.core.clock import Clock
 from bot.core.errors import DomainError
 from bot.core.events import Actor, ChatRef
-from bot.core.model import Button, Case, Chat, ChatKind, Community, Member, OutboxKind, OutgoingMessage
+from bot.core.model import (
+    PRIORITY_LIVE,
+    Button,
+    Case,
+    Chat,
+    ChatKind,
+    Community,
+    MediaKind,
+    Member,
+    OutboxKind,
+    OutgoingMessage,
+)
 from bot.core.ports import UnitOfWork, UnitOfWorkFactory
 from bot.core.roles import Role
 from bot.i18n import Catalog
@@ -152,8 +163,16 @@ class Service:
         buttons: list[list[Button]] | None = None,
         ref: str | None = None,
         force_reply: bool = False,
+        media_kind: MediaKind | None = None,
+        media: str | None = None,
+        priority: int = PRIORITY_LIVE,
+        not_before: datetime | None = None,
     ) -> int:
-        """Queue a message in the outbox (sent after commit); returns its outbox id."""
+        """Queue a message in the outbox (sent after commit); returns its outbox id.
+
+        With ``media_kind`` the text is the caption of a photo or file: ``media`` is a Telegram file id or
+        ``file:<path>``. ``priority`` lets live replies overtake digests and broadcasts (see PRIORITY_*).
+        """
         return await uow.outbox.add(
             OutgoingMessage(
                 chat_id=chat_id,
@@ -163,13 +182,20 @@ class Service:
                 ref=ref,
                 force_reply=force_reply,
                 created_at=self.deps.clock.now(),
+                media_kind=media_kind,
+                media=media,
+                priority=priority,
+                not_before=not_before,
             )
         )
 
     async def queue_edit(
         self, uow: UnitOfWork, ref: str, text: str, buttons: list[list[Button]] | None = None
     ) -> int:
-        """Queue an edit of every message sent (or still queued) under ``ref``; returns how many."""
+        """Queue an edit of every message sent (or still queued) under ``ref``; returns how many.
+
+        The edit keeps each target's kind: a photo's or file's caption is edited, a text message's text.
+        """
         targets = await uow.outbox.by_ref(ref)
         for target in targets:
             await uow.outbox.add(
@@ -180,6 +206,8 @@ class Service:
                     buttons=buttons or [],
                     edit_of=target.id,
                     created_at=self.deps.clock.now(),
+                    media_kind=target.media_kind,
+                    priority=target.priority,
                 )
             )
         return len(targets)

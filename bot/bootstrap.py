@@ -104,10 +104,10 @@ def build_adapter(settings: Settings, services: BotServices) -> Any:
     if settings.bot_framework == "ptb":
         from handlers.ptb_app.app import PtbAdapter
 
-        return PtbAdapter(settings.token(), settings.telegram_api_url, services)
+        return PtbAdapter(settings.token(), settings.telegram_api_url, services, settings.send_timeout)
     from handlers.aiogram_app.app import AiogramAdapter
 
-    return AiogramAdapter(settings.token(), settings.telegram_api_url, services)
+    return AiogramAdapter(settings.token(), settings.telegram_api_url, services, settings.send_timeout)
 
 
 @dataclass
@@ -127,6 +127,7 @@ class BotRunner:
         profile = await self._get_profile()
         core.deps.profile.username = profile.username
         core.deps.profile.can_read_all_group_messages = profile.can_read_all_group_messages
+        core.deps.download = self.adapter.messenger.download
         self.leader = LeaderLock(core.engine)
         self.sender = OutboxSender(
             core.uow, self.adapter.messenger, core.deps.clock, self.limits, leader=self.leader.ensure

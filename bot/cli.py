@@ -1,5 +1,5 @@
-"""The ``residents-bot`` command: run, db, status, inbox, import-roster, import-rota, classify, eval, demo,
-simulator."""
+"""The ``residents-bot`` command: run, db, status, inbox, forget, import-roster, import-rota, export, report,
+classify, eval, demo, simulator."""
 
 from __future__ import annotations
 
@@ -134,6 +134,23 @@ def _cmd_inbox(args: argparse.Namespace) -> int:
     return _with_unit_of_work(act)
 
 
+def _cmd_forget(args: argparse.Namespace) -> int:
+    """Erase one person's personal data; their cases stay, anonymised."""
+    from bot.i18n import Catalog
+    from bot.services.forget import forget_person
+
+    placeholder = Catalog(_settings().locale).t("forget.placeholder")
+
+    async def act(uow: Any) -> int:
+        report = await forget_person(uow, args.user_id, placeholder)
+        await uow.commit()
+        figures = ", ".join(f"{kind} {n}" for kind, n in report.counts.items() if n)
+        print(f"forgot user {args.user_id}: {report.total} row(s) changed ({figures or 'nothing was stored'})")
+        return 0
+
+    return _with_unit_of_work(act)
+
+
 def _cmd_import(args: argparse.Namespace) -> int:
     """Import the roster or the duty rota from a CSV (UTF-8 or GBK) or XLSX file, all or nothing."""
     from pathlib import Path
@@ -181,6 +198,82 @@ def _cmd_import(args: argparse.Namespace) -> int:
             await uow.commit()
         print(importer.describe(report))
         return 0 if report.imported and not report.errors else 1
+
+    return _with_unit_of_work(work)
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    """Write the cases opened in a date range, with their history, as XLSX, CSV or Open311 JSON."""
+    from pathlib import Path
+
+    from bot.config import Settings, load_rules
+    from bot.core.clock import SystemClock
+    from bot.core.errors import DomainError
+    from bot.i18n import Catalog
+    from bot.services.base import Deps
+    from bot.services.export import SUFFIX, CaseExport, parse_range
+    settings = _settings()
+    assert isinstance(settings, Settings)
+    texts = Catalog(settings.locale)
+    try:
+        span = parse_range(f"{args.start} {args.end}")
+    except DomainError as err:
+        print(texts.t(err.key, **err.params), file=sys.stderr)
+        return 2
+    out = Path(args.out or f"cases-{span.first.isoformat()}-{span.last.isoformat()}{SUFFIX[args.format]}")
+
+    async def work(uow: Any) -> int:
+        from bot.bootstrap import build_classifier, classifier_for
+
+        rules = load_rules(settings.rules_file)
+        deps = Deps(uow=lambda: uow, classifier=classifier_for(build_classifier(), rules), clock=SystemClock(), texts=texts,
+                    rules=rules, timezone=settings.timezone)
+        count = await CaseExport(deps).write(uow, span, args.format, out)
+        if not count:
+            print(texts.t("export.none", start=span.first.isoformat(), end=span.last.isoformat()), file=sys.stderr)
+            return 1
+        print(f"{out}: {texts.t('export.done', count=count, start=span.first.isoformat(), end=span.last.isoformat())}")
+        return 0
+
+    return _with_unit_of_work(work)
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    """Print the last complete week's, month's or quarter's report and write its chart."""
+    from datetime import UTC, date, datetime
+    from pathlib import Path
+    from zoneinfo import ZoneInfo
+
+    from bot.config import Settings, load_rules
+    from bot.core.clock import SystemClock
+    from bot.core.schedule import previous_period
+    from bot.i18n import Catalog
+    from bot.services.base import Deps
+    from bot.services.reports import ReportWriter
+
+    settings = _settings()
+    assert isinstance(settings, Settings)
+    texts = Catalog(settings.locale)
+    try:
+        day = date.fromisoformat(args.at) if args.at else datetime.now(UTC).astimezone(ZoneInfo(settings.timezone)).date()
+    except ValueError:
+        print(texts.t("export.bad_range"), file=sys.stderr)
+        return 2
+
+    async def work(uow: Any) -> int:
+        from bot.bootstrap import build_classifier, classifier_for
+
+        rules = load_rules(settings.rules_file)
+        deps = Deps(uow=lambda: uow, classifier=classifier_for(build_classifier(), rules), clock=SystemClock(),
+                    texts=texts, rules=rules, timezone=settings.timezone)
+        writer = ReportWriter(deps)
+        first, _ = previous_period(args.period, day)
+        report = await writer.report_for(uow, args.period, first)
+        print(writer.text(report))
+        chart = Path(args.chart or f"report-{args.period}-{first.isoformat()}.png")
+        writer.chart(report, chart)
+        print(chart)
+        return 0
 
     return _with_unit_of_work(work)
 
@@ -235,11 +328,28 @@ def build_parser() -> argparse.ArgumentParser:
     inbox.add_argument("update_id", nargs="?", type=int)
     inbox.set_defaults(func=_cmd_inbox)
 
+    forget = sub.add_parser("forget", help="erase a person's personal data (their cases stay, anonymised)")
+    forget.add_argument("user_id", type=int, help="the person's Telegram user id")
+    forget.set_defaults(func=_cmd_forget)
+
     for name, what in (("import-roster", "people, roles, scopes, phones"), ("import-rota", "duty shifts")):
         importer = sub.add_parser(name, help=f"import {what} from a CSV (UTF-8 or GBK) or XLSX file")
         importer.add_argument("file")
         importer.add_argument("--skip-errors", action="store_true", help="import the good rows, skip the bad ones")
         importer.set_defaults(func=_cmd_import)
+
+    export = sub.add_parser("export", help="write cases with their history (XLSX, CSV or Open311 JSON)")
+    export.add_argument("--from", dest="start", required=True, help="first day, e.g. 2026-10-01 (community time)")
+    export.add_argument("--to", dest="end", required=True, help="last day, e.g. 2026-10-31 (included)")
+    export.add_argument("--format", choices=["xlsx", "csv", "open311"], default="xlsx")
+    export.add_argument("--out", help="file to write (default: cases-FROM-TO.xlsx|csv|json)")
+    export.set_defaults(func=_cmd_export)
+
+    report = sub.add_parser("report", help="staff report of the last complete week, month or quarter, with a chart")
+    report.add_argument("period", choices=["week", "month", "quarter"])
+    report.add_argument("--at", help="a day after the period, e.g. 2026-11-02 (default: today)")
+    report.add_argument("--chart", help="PNG file for the chart (default: report-PERIOD-START.png)")
+    report.set_defaults(func=_cmd_report)
 
     classify = sub.add_parser("classify", help="classify messages read from stdin, one per line")
     classify.add_argument("--explain", action="store_true", help="show tokens and the deciding rule")

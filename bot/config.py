@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     rules_file: Path | None = None
     log_level: str = "INFO"
     poll_timeout: int = 25
+    #: Seconds a send may take before it counts as timed out (then it may or may not have arrived).
+    send_timeout: float = Field(default=15, gt=0, le=120)
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -79,6 +81,9 @@ class CategoryRule(BaseModel):
     remind_before_minutes: float = Field(default=60, ge=0)
     escalate_every_minutes: float = Field(default=120, gt=0)
     ladder: list[str] = Field(default_factory=lambda: ["assignee", "building_head", "grid_worker", "admin"])
+    #: grab (抢单): the card goes to everyone routed, the first [接单] wins; assign (派单): it goes to
+    #: one person (the first routed who can get private messages), who accepts or passes it on (转派).
+    mode: Literal["grab", "assign"] = "grab"
 
     @field_validator("route")
     @classmethod
@@ -120,6 +125,42 @@ class DuplicateRule(BaseModel):
     generic_words: list[str] = Field(default_factory=list)
 
 
+class WallRules(BaseModel):
+    """Say-it wall and echo board digests, rating reminders, return visits and staff reports (issue 6).
+
+    Times are HH:MM in community time; weekdays 0 = Monday … 6 = Sunday; ``None`` turns a digest off.
+    """
+
+    daily_digest: str | None = "20:00"
+    weekly_digest: str | None = "20:00"
+    weekly_digest_weekday: int = Field(default=6, ge=0, le=6)
+    page_size: int = Field(default=8, ge=3, le=30)
+    echo_days: int = Field(default=7, ge=1, le=60)
+    rating_reminder_days: float = Field(default=2, gt=0)
+    return_visit_day: int = Field(default=1, ge=1, le=28)
+    return_visit_time: str = "10:00"
+    weekly_report_weekday: int = Field(default=0, ge=0, le=6)
+    report_time: str = "09:00"
+
+    @field_validator("daily_digest", "weekly_digest", "return_visit_time", "report_time")
+    @classmethod
+    def _clock(cls, value: str | None) -> str | None:
+        from bot.core.duty import parse_clock
+
+        if value is not None and parse_clock(value) is None:
+            raise ValueError(f"{value!r} is not a time of day (HH:MM)")
+        return value
+
+
+class PrivateReportRules(BaseModel):
+    """Private reports (issue 10): how long the bot waits for an answer, where the buildings are."""
+
+    wait_minutes: float = Field(default=30, gt=0)
+    max_asks: int = Field(default=3, ge=1)
+    building_locations: dict[str, tuple[float, float]] = Field(default_factory=dict)
+    max_distance_km: float = Field(default=2.0, gt=0)
+
+
 class CommunityRules(BaseModel):
     """Community rules: timing, duplicates, and overrides of the request taxonomy."""
 
@@ -130,10 +171,14 @@ class CommunityRules(BaseModel):
     duplicates: DuplicateRule = DuplicateRule()
     quiet_hours: QuietHours = QuietHours()
     shift_reminder_minutes: float = Field(default=15, ge=0)
+    #: Messages and commands one person may send the bot per minute before the rest are ignored.
+    flood_per_minute: int = Field(default=12, ge=1)
     taxonomy: dict[str, Any] | None = None
     # issue 6 (digest schedule, rating reminder, return visits):
+    wall: WallRules = Field(default_factory=lambda: WallRules())
     # issue 7 (announcements, points rules):
     # issue 10 (private reports):
+    private: PrivateReportRules = Field(default_factory=lambda: PrivateReportRules())
 
     def rule_for(self, category: str) -> CategoryRule:
         """The timing rule of a category (the default when it has none)."""

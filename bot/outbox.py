@@ -1,13 +1,21 @@
 """The outbox sender: delivers queued messages within Telegram's limits and records each delivery.
 
 Limits kept (Telegram's, with a margin): at most 25 messages/s overall, 1 message/s per chat and
-18 messages per minute per group. A 429 pauses that chat for ``retry_after``; a 403 marks the chat
-inactive and drops its queue; a migrated group moves its queue to the new id.
+18 messages per minute per group. Rows leave by priority (live replies before digests before
+broadcasts), and bulk traffic leaves ``live_reserve`` of each second's budget to live replies, so a
+broadcast never holds a case card back by more than about a second. A 429 pauses every send for
+``retry_after`` plus a little jitter; a 403 or "chat not found" marks the chat inactive and drops its
+queue; a migrated group moves its queue to the new id. A send is counted against the limits when it
+actually starts (only as many are started as there are free connections).
 
 A send that timed out after the request left is *uncertain*: Telegram has no idempotency key, so
-retrying may deliver twice and not retrying may lose the message. We retry (at-least-once): a resident
-who sees a case card twice is better served than one who never sees it. Such retries are counted in
-``SenderStats.uncertain_retries`` so duplicates can be reported.
+retrying may deliver twice and not retrying may lose the message. Live messages are retried
+(at-least-once): a resident who sees a case card twice is better served than one who never sees it;
+such retries are counted in ``SenderStats.uncertain_retries``. Broadcast copies (priority
+``PRIORITY_BROADCAST``) are at-most-once: each is marked "in flight" in the database before its
+request leaves; a copy that timed out, or was in flight when the sender stopped (crash, restart,
+leadership lost), is marked failed as uncertain and named in the admin's report, never resent.
+See docs/RELIABILITY.md, "Broadcasts".
 """
 
 from __future__ import annotations
@@ -15,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -22,7 +31,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from bot.core.clock import Clock
-from bot.core.model import OutboxKind, OutboxStatus, OutgoingMessage
+from bot.core.model import PRIORITY_BROADCAST, OutboxKind, OutboxStatus, OutgoingMessage
 from bot.core.ports import (
     ChatGone,
     ChatMoved,
@@ -39,6 +48,8 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 12
 NOT_MODIFIED = "message is not modified"
+CHAT_NOT_FOUND = "chat not found"
+UNCERTAIN_BROADCAST = "uncertain: the request may have been delivered; not resent"
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +59,20 @@ class Limits:
     per_second: int = 25
     per_chat_interval: float = 1.0
     per_group_per_minute: int = 18
+    #: sends per second that bulk traffic (broadcasts) leaves free for live replies
+    live_reserve: int = 0
+    #: the longest random extra wait added to every ``retry_after``
+    jitter: float = 0.5
+
+    def scaled(self, factor: float) -> Limits:
+        """The same limits ``factor`` times faster (tests run a minute of traffic in seconds)."""
+        return Limits(
+            per_second=max(1, round(self.per_second * factor)),
+            per_chat_interval=self.per_chat_interval / factor,
+            per_group_per_minute=self.per_group_per_minute,
+            live_reserve=self.live_reserve,
+            jitter=self.jitter / factor,
+        )
 
 
 @dataclass(slots=True)
@@ -59,6 +84,7 @@ class SenderStats:
     failed: int = 0
     retry_after: int = 0
     uncertain_retries: int = 0
+    uncertain_dropped: int = 0
     last_429_at: float | None = None
 
 
@@ -72,18 +98,25 @@ class Pacer:
         self._chat_last: dict[int, float] = {}
         self._group: dict[int, deque[float]] = {}
         self._paused: dict[int, float] = {}
+        self._paused_all = 0.0
 
-    def ready_at(self, chat_id: int) -> float:
-        """The earliest moment a message to ``chat_id`` keeps every limit."""
+    def ready_at(self, chat_id: int, *, bulk: bool = False) -> float:
+        """The earliest moment a message to ``chat_id`` keeps every limit.
+
+        ``bulk`` traffic may use only ``per_second - live_reserve`` of each second, so live replies find room.
+        """
         now = self.now()
-        moments = [now, self._paused.get(chat_id, 0.0)]
+        moments = [now, self._paused.get(chat_id, 0.0), self._paused_all]
         last = self._chat_last.get(chat_id)
         if last is not None:
             moments.append(last + self.limits.per_chat_interval)
         while self._global and self._global[0] <= now - 1.0:
             self._global.popleft()
-        if len(self._global) >= self.limits.per_second:
-            moments.append(self._global[0] + 1.0)
+        cap = self.limits.per_second
+        if bulk:
+            cap = max(1, cap - self.limits.live_reserve)
+        if len(self._global) >= cap:
+            moments.append(self._global[len(self._global) - cap] + 1.0)
         if chat_id < 0:
             window = self._group.get(chat_id)
             if window:
@@ -105,6 +138,15 @@ class Pacer:
         """Hold a chat back after Telegram said 429."""
         self._paused[chat_id] = self.now() + seconds
 
+    def pause_all(self, seconds: float) -> None:
+        """Hold every chat back (Telegram said 429: the bot as a whole waits)."""
+        self._paused_all = max(self._paused_all, self.now() + seconds)
+
+    @property
+    def paused_until(self) -> float:
+        """Until when every send waits after a 429 (monotonic seconds; in the past when not paused)."""
+        return self._paused_all
+
 
 @dataclass
 class OutboxSender:
@@ -125,7 +167,10 @@ class OutboxSender:
         self._wake = asyncio.Event()
         self._stopping = False
         self._in_flight: dict[int, asyncio.Task[None]] = {}
+        self._in_flight_rows: set[int] = set()
         self._slots = asyncio.Semaphore(self.concurrency)
+        self._recovered = False
+        self._next_start = 0.0
 
     def notify(self) -> None:
         """Wake the sender: something was committed to the outbox."""
@@ -156,9 +201,15 @@ class OutboxSender:
         self._wake.set()
 
     async def drain_once(self) -> float:
-        """Start every send whose chat is ready; returns how long to sleep before the next pass."""
+        """Start every send whose chat is ready; returns how long to sleep before the next pass.
+
+        Only as many sends start as there are free connections, so a send is counted against the limits
+        when it really leaves; rows come most urgent first, so a live reply takes the next free slot.
+        """
         now = self.clock.now()
         async with self.uow() as uow:
+            if not self._recovered:
+                await self._recover(uow)
             due = await uow.outbox.due(now, 500)
             targets: dict[int, tuple[int, int] | str | None] = {}
             for message in due:
@@ -166,7 +217,12 @@ class OutboxSender:
                     targets[message.id or 0] = await self._edit_target(uow, message.edit_of)
         wait = self.idle_poll
         held: set[int] = set()
+        starting: list[tuple[OutgoingMessage, tuple[int, int] | str | None]] = []
+        free = self.concurrency - len(self._in_flight)
         for message in due:
+            if free <= 0:
+                wait = min(wait, 0.5)  # a finishing send wakes the loop sooner
+                break
             chat = message.chat_id
             if chat in held or chat in self._in_flight:
                 held.add(chat)  # strict order within a chat: nothing overtakes an earlier message
@@ -176,7 +232,7 @@ class OutboxSender:
                 held.add(chat)
                 wait = min(wait, 0.2)
                 continue
-            ready = self.pacer.ready_at(chat)
+            ready = self.pacer.ready_at(chat, bulk=message.priority >= PRIORITY_BROADCAST)
             lag = ready - self.pacer.now()
             if lag > 0:
                 held.add(chat)
@@ -184,8 +240,32 @@ class OutboxSender:
                 continue
             self.pacer.record(chat)
             held.add(chat)
-            self._in_flight[chat] = asyncio.create_task(self._deliver(message, target))
+            free -= 1
+            starting.append((message, target))
+        at_most_once = [m.id or 0 for m, _ in starting if self._at_most_once(m)]
+        if at_most_once:
+            async with self.uow() as uow:
+                await uow.broadcasts.mark_in_flight(at_most_once)
+                await uow.commit()
+            self._in_flight_rows.update(at_most_once)
+        for message, target in starting:
+            self._in_flight[message.chat_id] = asyncio.create_task(self._deliver(message, target))
         return max(wait, 0.01)
+
+    @staticmethod
+    def _at_most_once(message: OutgoingMessage) -> bool:
+        return message.kind == OutboxKind.SEND and message.priority >= PRIORITY_BROADCAST
+
+    async def _recover(self, uow: UnitOfWork) -> None:
+        """Broadcast copies left "in flight" by a sender that stopped are uncertain: fail them, never resend."""
+        orphans = [oid for oid in await uow.broadcasts.in_flight() if oid not in self._in_flight_rows]
+        for oid in orphans:
+            await uow.outbox.mark_failed(oid, UNCERTAIN_BROADCAST, self.clock.now())
+        if orphans:
+            log.warning("%d broadcast copies were in flight when the sender stopped: marked uncertain", len(orphans))
+            self.stats.uncertain_dropped += len(orphans)
+            await uow.commit()
+        self._recovered = True
 
     async def _edit_target(self, uow: UnitOfWork, outbox_id: int) -> tuple[int, int] | str | None:
         located = await uow.outbox.message_id_of(outbox_id)
@@ -204,10 +284,27 @@ class OutboxSender:
             await self._retry(message, 5.0, "unexpected error")
         finally:
             self._in_flight.pop(chat, None)
+            self._in_flight_rows.discard(message.id or 0)
             self._wake.set()
+
+    async def _start_gate(self) -> None:
+        """Space request starts evenly (1/per_second apart) and honour a global 429 pause.
+
+        The pacer counts a send when it is dispatched; this gate makes the requests themselves leave
+        evenly, so a busy event loop cannot bunch a second's sends into a burst Telegram would refuse.
+        """
+        while True:
+            now = self.pacer.now()
+            start = max(now, self._next_start, self.pacer.paused_until)
+            if start <= now:
+                self._next_start = now + 1.0 / self.limits.per_second
+                return
+            self._next_start = max(self._next_start, now)
+            await asyncio.sleep(start - now)
 
     async def _attempt(self, message: OutgoingMessage, target: tuple[int, int] | str | None) -> None:
         oid = message.id or 0
+        await self._start_gate()
         try:
             if message.kind == OutboxKind.EDIT:
                 message_id = message.target_message_id
@@ -226,9 +323,11 @@ class OutboxSender:
         except RetryLater as flood:
             self.stats.retry_after += 1
             self.stats.last_429_at = time.monotonic()
-            self.pacer.pause(message.chat_id, flood.seconds)
-            log.warning("429 for chat %s: waiting %.0fs", message.chat_id, flood.seconds)
-            await self._retry(message, flood.seconds, str(flood), count=False)
+            pause = flood.seconds + random.uniform(0.0, self.limits.jitter)
+            self.pacer.pause(message.chat_id, pause)
+            self.pacer.pause_all(pause)
+            log.warning("429 for chat %s: every send waits %.1fs", message.chat_id, pause)
+            await self._retry(message, pause, str(flood), count=False)
         except ChatGone as gone:
             log.warning("chat %s is gone (%s); its queue is dropped", message.chat_id, gone)
             await self._chat_gone(message, str(gone))
@@ -241,10 +340,20 @@ class OutboxSender:
             if message.kind == OutboxKind.EDIT and NOT_MODIFIED in str(rejected):
                 await self._finish(oid, message.target_message_id)
                 return
+            if CHAT_NOT_FOUND in str(rejected).lower():
+                log.warning("chat %s not found; its queue is dropped", message.chat_id)
+                await self._chat_gone(message, str(rejected))
+                return
             self.stats.failed += 1
             log.error("outbox %s to chat %s rejected: %s", oid, message.chat_id, rejected)
             await self._finish(oid, None, failed=str(rejected))
         except Uncertain as unsure:
+            if self._at_most_once(message):
+                self.stats.uncertain_dropped += 1
+                self.stats.failed += 1
+                log.warning("broadcast copy %s to chat %s timed out: not resent (%s)", oid, message.chat_id, unsure)
+                await self._finish(oid, None, failed=UNCERTAIN_BROADCAST)
+                return
             self.stats.uncertain_retries += 1
             await self._retry(message, self._backoff(message), f"uncertain: {unsure}")
         except Unreachable as down:

@@ -111,8 +111,8 @@ class BotApi:
         world = self.world
         world.stats.calls[name] += 1
         delay = world.take_delay(name)
-        if delay:
-            await asyncio.sleep(delay)
+        if delay is not None and not delay.after:
+            await asyncio.sleep(delay.seconds)
         failure = world.take_failure(name)
         if failure is not None:
             failure.context.setdefault("scope", "forced")
@@ -120,6 +120,8 @@ class BotApi:
         result = handler(params)
         if inspect.isawaitable(result):
             result = await result
+        if delay is not None and delay.after:  # done, but the answer comes late (a client read timeout)
+            await asyncio.shield(asyncio.sleep(delay.seconds))
         return result
 
     def record_error(self, method: str, error: ApiError) -> None:

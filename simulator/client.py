@@ -147,8 +147,13 @@ class SimulatorClient:
         caption: str | None = None,
         sticker: bool = False,
         document: str | Json | None = None,
+        location: tuple[float, float] | None = None,
+        forwarded_from: str | None = None,
     ) -> Json:
-        """A user writes (text, photo+caption, sticker or document); returns the Message. "/start" opens a private chat."""
+        """A user writes (text, photo+caption, sticker, document or a location pin); returns the Message.
+
+        "/start" opens a private chat; ``forwarded_from`` marks the message as forwarded from that person.
+        """
         return await self._call(
             "POST",
             "send_message",
@@ -160,6 +165,8 @@ class SimulatorClient:
             caption=caption,
             sticker=sticker or None,
             document=document,
+            location=list(location) if location is not None else None,
+            forwarded_from=forwarded_from,
         )
 
     async def edit_message(self, chat_id: int, message_id: int, user_id: int, new_text: str) -> Json:
@@ -248,9 +255,12 @@ class SimulatorClient:
             description=description,
         )
 
-    async def set_delay(self, method: str, seconds: float, count: int | None = None) -> None:
-        """Answer `method` ("*" = any) `seconds` late (for the next `count` calls, or until set to 0)."""
-        await self._call("POST", "delay", method=method, seconds=seconds, count=count)
+    async def set_delay(self, method: str, seconds: float, count: int | None = None, after: bool = False) -> None:
+        """Answer `method` ("*" = any) `seconds` late (for the next `count` calls, or until set to 0).
+
+        With ``after`` the call takes effect at once and only the answer is late (a read timeout).
+        """
+        await self._call("POST", "delay", method=method, seconds=seconds, count=count, after=after or None)
 
     async def clear_faults(self) -> None:
         """Remove every forced failure and delay."""

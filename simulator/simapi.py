@@ -61,6 +61,8 @@ class SimRoutes:
                     "caption",
                     "sticker",
                     "document",
+                    "location",
+                    "forwarded_from",
                 )
             ),
             "edit_message": lambda a: self.world.user_edits(
@@ -93,7 +95,7 @@ class SimRoutes:
             "fail_next": lambda a: self.world.fail_next(
                 **_pick(a, "method", "code", "count", "retry_after", "description")
             ),
-            "delay": lambda a: self.world.set_delay(**_pick(a, "method", "seconds", "count")),
+            "delay": lambda a: self.world.set_delay(**_pick(a, "method", "seconds", "count", "after")),
             "clear_faults": lambda a: self.world.clear_faults(),
             "limits": self._set_limits,
             "reset": lambda a: self.world.reset(),

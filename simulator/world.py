@@ -14,7 +14,7 @@ import json
 import secrets
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -219,10 +219,15 @@ class FailRule:
 
 @dataclass(slots=True)
 class DelayRule:
-    """Slow answers: wait `seconds` before answering the next `remaining` calls (None: all)."""
+    """Slow answers: wait `seconds` before answering the next `remaining` calls (None: all).
+
+    With ``after`` the call takes effect first and only its answer is late, as when Telegram delivered
+    a message but the answer missed the client's read timeout.
+    """
 
     seconds: float
     remaining: int | None = None
+    after: bool = False
 
 
 @dataclass(slots=True)
@@ -579,8 +584,14 @@ class World:
         caption: str | None = None,
         sticker: bool = False,
         document: str | Json | None = None,
+        location: Sequence[float] | None = None,
+        forwarded_from: str | None = None,
     ) -> Json:
-        """A user writes in a chat; the bot gets a `message` update if it can see it."""
+        """A user writes in a chat; the bot gets a `message` update if it can see it.
+
+        ``location`` is (latitude, longitude) of a location pin; ``forwarded_from`` makes the message a
+        forward of someone else's words (``forward_origin`` of type hidden_user with that name).
+        """
         user = self.user(user_id)
         chat = self.chats.get(int(chat_id))
         if chat is None:
@@ -602,7 +613,9 @@ class World:
                 raise SimError(f"user {user_id} is banned from chat {chat.id}", 403)
             if status not in PRESENT_STATUSES:
                 chat.members[user["id"]] = "member"
-        body = self._content(text, photo, caption, sticker, document)
+        body = self._content(text, photo, caption, sticker, document, location)
+        if forwarded_from is not None:
+            body["forward_origin"] = {"type": "hidden_user", "sender_user_name": str(forwarded_from), "date": now_ts()}
         reply_to = None
         if reply_to_message_id is not None:
             reply_to = chat.messages.get(int(reply_to_message_id))
@@ -616,12 +629,26 @@ class World:
         return message
 
     def _content(
-        self, text: str | None, photo: bool, caption: str | None, sticker: bool, document: str | Json | None
+        self,
+        text: str | None,
+        photo: bool,
+        caption: str | None,
+        sticker: bool,
+        document: str | Json | None,
+        location: Sequence[float] | None = None,
     ) -> Json:
         """Build the content fields of a user's message."""
-        if sum((bool(photo), bool(sticker), document is not None)) > 1:
-            raise SimError("a message carries one of photo, sticker or document")
+        if sum((bool(photo), bool(sticker), document is not None, location is not None)) > 1:
+            raise SimError("a message carries one of photo, sticker, document or location")
         body: Json = {}
+        if location is not None:
+            if len(location) != 2:
+                raise SimError("a location is [latitude, longitude]")
+            latitude, longitude = float(location[0]), float(location[1])
+            if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+                raise SimError("latitude must be within ±90 and longitude within ±180")
+            body["location"] = {"latitude": latitude, "longitude": longitude}
+            return body
         if photo or document is not None:
             if photo:
                 data = solid_png(320, 240)
@@ -1123,15 +1150,15 @@ class World:
                 return rule.error()
         return None
 
-    def set_delay(self, method: str, seconds: float, count: int | None = None) -> None:
-        """Delay answers to `method` ("*" for any) by `seconds`; 0 removes the delay."""
+    def set_delay(self, method: str, seconds: float, count: int | None = None, after: bool = False) -> None:
+        """Delay answers to `method` ("*" for any) by `seconds` (after the effect with ``after``); 0 removes it."""
         if seconds <= 0:
             self.delay_rules.pop(method.lower(), None)
             return
-        self.delay_rules[method.lower()] = DelayRule(float(seconds), count)
+        self.delay_rules[method.lower()] = DelayRule(float(seconds), count, bool(after))
 
-    def take_delay(self, method: str) -> float:
-        """Consume one delay for this call and return its length (0 when none)."""
+    def take_delay(self, method: str) -> DelayRule | None:
+        """Consume one delay for this call and return it (None when the call is not delayed)."""
         for key in (method.lower(), "*"):
             rule = self.delay_rules.get(key)
             if rule is not None:
@@ -1139,8 +1166,8 @@ class World:
                     rule.remaining -= 1
                     if rule.remaining <= 0:
                         del self.delay_rules[key]
-                return rule.seconds
-        return 0.0
+                return rule
+        return None
 
     def clear_faults(self) -> None:
         """Remove every forced failure and delay."""

@@ -137,6 +137,8 @@ class CaseRow(Base):
     keywords: Mapped[str | None] = mapped_column(String(255), nullable=True)
     next_reminder_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     reminder_stage: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    offered_to_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    offered_to_name: Mapped[str | None] = mapped_column(String(255), nullable=True)
     __table_args__ = (
         UniqueConstraint("community_id", "number"),
         Index("ix_cases_next_reminder", "next_reminder_at"),
@@ -294,7 +296,170 @@ class ShiftRow(Base):
 # ---- say-it wall, echo board, return visits, reports (issue 6) ------------------------------------
 
 
+class WallSlotRow(Base):
+    """The last scheduled slot a digest or report handled (``digest:<chat_id>``, ``report:week`` …), and
+    the fingerprint of the board last posted, so a restart never posts twice and an unchanged board never."""
+
+    __tablename__ = "wall_slots"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    slot_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    fingerprint: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    posted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class CaseFollowupRow(Base):
+    """After resolution: the rating reminder, the monthly return visit (月回访) and its answer."""
+
+    __tablename__ = "case_followups"
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), primary_key=True, autoincrement=False)
+    rating_reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    visit_asked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    visit_answer: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    visit_answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    linked_case_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+class PublicNameRow(Base):
+    """A resident who chose to be named on the say-it wall (``/named on``) instead of "3栋住户"."""
+
+    __tablename__ = "public_names"
+
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    named: Mapped[bool] = mapped_column(Boolean, default=False)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 # ---- activities, broadcasts, volunteer points (issue 7) -------------------------------------------
 
 
+class BroadcastRow(Base):
+    """A free-form broadcast by an admin: drafted, previewed, confirmed, then sent to every target group."""
+
+    __tablename__ = "broadcasts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"))
+    author_id: Mapped[int] = mapped_column(BigInteger)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    audience: Mapped[str] = mapped_column(String(255))
+    targets: Mapped[str] = mapped_column(Text, default="[]")
+    text: Mapped[str] = mapped_column(Text, default="")
+    media_kind: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    media: Mapped[str | None] = mapped_column(Text, nullable=True)
+    status: Mapped[str] = mapped_column(String(12), default="draft")
+    progress_text: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    __table_args__ = (Index("ix_broadcasts_status", "status"),)
+
+
+class ActivityRow(Base):
+    """A community activity (one-off, or recurring by a cron rule) with its audience and capacity."""
+
+    __tablename__ = "activities"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"))
+    title: Mapped[str] = mapped_column(String(100))
+    description: Mapped[str] = mapped_column(Text, default="")
+    place: Mapped[str] = mapped_column(String(100), default="")
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    rule: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    audience: Mapped[str] = mapped_column(String(255), default="")
+    targets: Mapped[str] = mapped_column(Text, default="[]")
+    capacity: Mapped[int] = mapped_column(Integer)
+    signup_deadline: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    organiser_id: Mapped[int] = mapped_column(BigInteger)
+    checkin_code: Mapped[str | None] = mapped_column(String(12), nullable=True, unique=True)
+    status: Mapped[str] = mapped_column(String(12), default="open")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    next_notice_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    notices_sent: Mapped[int] = mapped_column(Integer, default=0)
+    __table_args__ = (Index("ix_activities_notice", "status", "next_notice_at"),)
+
+
+class ActivitySignupRow(Base):
+    """A resident's sign-up for an activity: going, waiting (in order) or cancelled; attended when checked in."""
+
+    __tablename__ = "activity_signups"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    activity_id: Mapped[int] = mapped_column(ForeignKey("activities.id"))
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    name: Mapped[str] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(12))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    attended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    __table_args__ = (
+        UniqueConstraint("activity_id", "user_id"),
+        Index("ix_signups_activity", "activity_id", "status", "id"),
+    )
+
+
+class PointEntryRow(Base):
+    """One line of a member's volunteer points (积分): earned (+) or redeemed (−), with the reason."""
+
+    __tablename__ = "point_entries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"))
+    user_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    name: Mapped[str] = mapped_column(String(255))
+    delta: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    source: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True)
+    by_user_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class LeaderboardConsentRow(Base):
+    """A member who agreed to be named on the volunteer leaderboard."""
+
+    __tablename__ = "leaderboard_consents"
+
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    agreed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 # ---- private and anonymous reports, attachments, relays (issue 10) --------------------------------
+
+
+class ResidentBuildingRow(Base):
+    """The building a resident said they live in (asked once in private, changed with /mybuilding)."""
+
+    __tablename__ = "resident_buildings"
+
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    building_id: Mapped[int] = mapped_column(ForeignKey("buildings.id"))
+    set_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class PrivateCaseRow(Base):
+    """What a privately reported (or staff-registered) case carries besides the case row."""
+
+    __tablename__ = "private_cases"
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), primary_key=True, autoincrement=False)
+    anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
+    source: Mapped[str] = mapped_column(String(16), default="private")
+    latitude: Mapped[float | None] = mapped_column(Float, nullable=True)
+    longitude: Mapped[float | None] = mapped_column(Float, nullable=True)
+    relay_staff_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+
+
+class CaseNoteRow(Base):
+    """A photo, a resident's comment or a relayed message attached to a case."""
+
+    __tablename__ = "case_notes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    kind: Mapped[str] = mapped_column(String(16))
+    author_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    text: Mapped[str] = mapped_column(Text, default="")
+    file_id: Mapped[str | None] = mapped_column(Text, nullable=True)

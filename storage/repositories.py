@@ -302,13 +302,15 @@ def _case_domain(row: CaseRow) -> Case:
         keywords=tuple(k for k in (row.keywords or "").split(",") if k),
         next_reminder_at=row.next_reminder_at,
         reminder_stage=row.reminder_stage or 0,
+        offered_to_id=row.offered_to_id,
+        offered_to_name=row.offered_to_name,
     )
 
 
 _CASE_FIELDS = (
     "community_id number category urgent text reporter_id reporter_name chat_id message_id building_id "
     "assignee_id assignee_name due_at escalation_level created_at updated_at resolved_at resolution_note "
-    "rating source next_reminder_at reminder_stage"
+    "rating source next_reminder_at reminder_stage offered_to_id offered_to_name"
 ).split()
 
 

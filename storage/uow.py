@@ -11,6 +11,9 @@ from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncSession, AsyncSessionTransaction, async_sessionmaker
 
+from storage.activity_repository import SqlActivityRepository, SqlBroadcastRepository, SqlPointsRepository
+from storage.personal_data import SqlPersonalData
+from storage.report_repository import SqlReportRepository  # issue 10
 from storage.repositories import (
     SqlAskRepository,
     SqlBuildingRepository,
@@ -25,6 +28,7 @@ from storage.repositories import (
     SqlMemberRepository,
     SqlOutboxRepository,
 )
+from storage.wall_repository import SqlWallRepository  # issue 6
 
 
 @dataclass
@@ -53,9 +57,15 @@ class SqlUnitOfWork:
     keywords: SqlKeywordRepository
     heartbeats: SqlHeartbeatRepository
     duty: SqlDutyRepository
+    personal: SqlPersonalData
     # issue 6 (wall, echo board, return visits, reports):
+    wall: SqlWallRepository
     # issue 7 (activities, broadcasts, points):
+    broadcasts: SqlBroadcastRepository
+    activities: SqlActivityRepository
+    points: SqlPointsRepository
     # issue 10 (private reports, attachments, relays):
+    reports: SqlReportRepository
 
     def __init__(
         self, sessions: async_sessionmaker[AsyncSession], on_outbox: Callable[[], None] | None = None
@@ -87,9 +97,15 @@ class SqlUnitOfWork:
         self.keywords = SqlKeywordRepository(session)
         self.heartbeats = SqlHeartbeatRepository(session)
         self.duty = SqlDutyRepository(session)
+        self.personal = SqlPersonalData(session)
         # issue 6:
+        self.wall = SqlWallRepository(session)
         # issue 7:
+        self.broadcasts = SqlBroadcastRepository(session)
+        self.activities = SqlActivityRepository(session)
+        self.points = SqlPointsRepository(session)
         # issue 10:
+        self.reports = SqlReportRepository(session)
         return self
 
     async def __aexit__(

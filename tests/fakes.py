@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from bot.core.classification import NONE, Classification
 
-NAMES = {"repair": "报修", "safety": "安全隐患", "dispute": "邻里纠纷", "other": "其他诉求", "none": "非诉求"}
+NAMES = {
+    "repair": "报修", "safety": "安全隐患", "dispute": "邻里纠纷", "property": "物业服务", "other": "其他诉求",
+    "none": "非诉求",
+}
 
 
 class TableClassifier:
@@ -17,6 +20,7 @@ class TableClassifier:
             "路灯坏了": ("repair", False, 0.9),
             "着火": ("safety", True, 0.95),
             "好像有点": ("repair", False, 0.3),
+            "物业费": ("property", False, 0.9),
         }
 
     def classify(self, text: str) -> Classification:
@@ -31,7 +35,7 @@ class TableClassifier:
         return NAMES.get(code, code)
 
     threshold = 0.5
-    codes = ("safety", "repair", "dispute", "other")
+    codes = ("safety", "repair", "dispute", "property", "other")
 
     def with_keywords(
         self, category: str, add: dict[str, float] | None = None, remove: tuple[str, ...] | list[str] = ()

@@ -126,6 +126,9 @@ class Case:
     keywords: tuple[str, ...] = ()
     next_reminder_at: datetime | None = None
     reminder_stage: int = 0
+    #: 派单: the one person the case was handed to, until they accept it or pass it on (转派).
+    offered_to_id: int | None = None
+    offered_to_name: str | None = None
 
     @property
     def is_active(self) -> bool:

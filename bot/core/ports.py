@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Protocol, Self
 
+from bot.core.activity_ports import ActivityRepository, BroadcastRepository, PointsRepository
 from bot.core.duty import RosterPerson, Shift
 from bot.core.model import (
     Building,
@@ -22,6 +23,7 @@ from bot.core.model import (
     PendingAsk,
     RoleGrant,
 )
+from bot.core.private_reports import ReportRepository  # issue 10
 from bot.core.roles import Role
 
 
@@ -370,6 +372,88 @@ class DutyRepository(Protocol):
         ...
 
 
+class WallRepository(Protocol):
+    """Say-it wall, echo board, return visits and reports (issue 6); see storage/wall_repository.py."""
+
+    async def open_cases(self, community_id: int, building_ids: list[int] | None) -> list[Case]:
+        """Active cases of some buildings (the whole community when None)."""
+        ...
+
+    async def resolved_since(self, community_id: int, building_ids: list[int] | None, since: datetime) -> list[Case]:
+        """Cases resolved since ``since``, latest first."""
+        ...
+
+    async def supporter_counts(self, case_ids: list[int]) -> dict[int, int]:
+        """+1 counts by case id."""
+        ...
+
+    async def cases_created_between(self, community_id: int, start: datetime, end: datetime) -> list[Case]:
+        """Cases opened in [start, end)."""
+        ...
+
+    async def cases_for_period(self, community_id: int, start: datetime, end: datetime) -> list[Case]:
+        """Cases that matter to a report of [start, end)."""
+        ...
+
+    async def events_of(self, case_ids: list[int]) -> dict[int, list[CaseEvent]]:
+        """The histories of some cases."""
+        ...
+
+    async def grid_names(self, community_id: int) -> dict[int, tuple[str, str | None]]:
+        """Building id → (building name, grid name)."""
+        ...
+
+    async def slot(self, key: str) -> Any:
+        """The slot state of a digest or report (a WallSlot), or None."""
+        ...
+
+    async def save_slot(self, slot: Any) -> None:
+        """Insert or update a slot state."""
+        ...
+
+    async def followup(self, case_id: int) -> Any:
+        """A case's follow-up state (a CaseFollowup)."""
+        ...
+
+    async def save_followup(self, followup: Any) -> None:
+        """Insert or update a case's follow-up state."""
+        ...
+
+    async def unrated_resolved(self, resolved_before: datetime, limit: int = 200) -> list[Case]:
+        """Resolved, unrated cases not yet reminded to rate."""
+        ...
+
+    async def due_for_visit(self, start: datetime, end: datetime, limit: int = 500) -> list[Case]:
+        """Cases resolved in [start, end) not yet visited."""
+        ...
+
+    async def named_reporters(self, user_ids: list[int]) -> set[int]:
+        """Those of ``user_ids`` who chose to be named on the wall."""
+        ...
+
+    async def set_named(self, user_id: int, named: bool, at: datetime) -> None:
+        """Record whether a resident wants to be named on the wall."""
+        ...
+
+
+class PersonalDataRepository(Protocol):
+    """One person's personal data across the tables, for ``residents-bot forget``."""
+
+    async def names_of(self, user_id: int) -> list[str]:
+        """The names the person is known by, longest first."""
+        ...
+
+    async def case_texts(self, user_id: int) -> list[tuple[int, str]]:
+        """(case id, text) of the cases the person reported."""
+        ...
+
+    async def forget(
+        self, user_id: int, placeholder: str, masked_texts: dict[int, str], names: list[str], mask: Callable[[str], str]
+    ) -> Any:
+        """Erase the person's names, phones, handles and raw messages; returns counts per kind."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction over all repositories; nothing is visible to others until ``commit``."""
 
@@ -385,9 +469,15 @@ class UnitOfWork(Protocol):
     keywords: KeywordRepository
     heartbeats: HeartbeatRepository
     duty: DutyRepository
+    personal: PersonalDataRepository
     # issue 6 (wall, echo board, return visits, reports):
+    wall: WallRepository
     # issue 7 (activities, broadcasts, points):
+    broadcasts: BroadcastRepository
+    activities: ActivityRepository
+    points: PointsRepository
     # issue 10 (private reports, attachments, relays):
+    reports: ReportRepository
 
     async def __aenter__(self) -> Self:
         """Begin the transaction."""

@@ -8,20 +8,28 @@ from collections.abc import Awaitable
 from bot.core.callbacks import parse_callback
 from bot.core.errors import BadInput, DomainError
 from bot.core.events import (
+    Actor,
     BotMembershipChanged,
     ButtonPress,
     ChatMigrated,
+    ChatRef,
     Command,
     IncomingMessage,
     PressAnswer,
 )
+from bot.core.flood import FloodGuard
 from bot.core.model import Chat, ChatKind, Member
 from bot.core.ports import UnitOfWork
 from bot.services.admin import AdminService
 from bot.services.base import Deps, Duplicate, Service
+from bot.services.broadcasts import BroadcastService  # issue 7
 from bot.services.cases import EXPLAIN_NOTE, RESOLVE_NOTE, CaseService
 from bot.services.feature import CommandHandler, DialogueHandler, Feature, PressHandler, Sweep
 from bot.services.intake import IntakeService
+from bot.services.private import PrivateReports  # issue 10
+from bot.services.relay import CaseFollowUp  # issue 10
+from bot.services.uploads import RosterUpload
+from bot.services.wall import WallService  # issue 6
 
 log = logging.getLogger(__name__)
 
@@ -34,9 +42,9 @@ class BotServices(Service):
         self.cases = CaseService(deps)
         self.intake = IntakeService(deps, self.cases)
         self.admin = AdminService(deps)
+        self.uploads = RosterUpload(deps)
+        self.flood = FloodGuard(limit=deps.rules.flood_per_minute)
         self._commands: dict[str, CommandHandler] = {
-            "start": self._start,
-            "help": self._help,
             "whoami": self._whoami,
             "status": self._status,
             "bind": self._bind,
@@ -44,7 +52,6 @@ class BotServices(Service):
             "grant": self._grant,
             "revoke": self._revoke,
             "case": self._case,
-            "mycases": self._mycases,
             "cancel": self._cancel,
             "keyword": self._keyword,
             "reload": self._reload,
@@ -60,8 +67,15 @@ class BotServices(Service):
         self.features: list[Feature] = []
         # Features register here, one line each (see bot/services/feature.py).
         # issue 6:
+        self.register(WallService(deps, self.cases, self.intake))
         # issue 7:
+        self.register(BroadcastService(deps))
         # issue 10:
+        # /report is shared with issue 6: with a period or in staff/admin groups it stays the period report
+        self.private = PrivateReports(deps, self.cases, self.admin, period_report=self._commands.pop("report", None))
+        self.intake.private_handler = self.private.take_private
+        self.register(self.private)
+        self.register(CaseFollowUp(deps, self.cases, self.private))
 
     def register(self, feature: Feature) -> None:
         """Add a feature's commands, buttons, dialogues and sweeps; a name may be taken only once."""
@@ -89,7 +103,10 @@ class BotServices(Service):
 
     async def handle_message(self, event: IncomingMessage) -> None:
         """A person wrote something (text, caption or media)."""
-        if event.actor.is_bot:
+        if event.actor.is_bot or not await self._within_flood_limit(event.update_id, event.chat, event.actor, event.message_id):
+            return
+        if self.uploads.accepts(event):
+            await self._guard(self.uploads.take(event))
             return
 
         async def refused(uow: UnitOfWork, refusal: DomainError) -> None:
@@ -99,7 +116,7 @@ class BotServices(Service):
 
     async def handle_command(self, event: Command) -> None:
         """A /command: known ones run their use case and answer; unknown ones are answered in private only."""
-        if event.actor.is_bot:
+        if event.actor.is_bot or not await self._within_flood_limit(event.update_id, event.chat, event.actor, event.message_id):
             return
         handler = self._commands.get(event.name.lower())
 
@@ -141,6 +158,10 @@ class BotServices(Service):
                 return await self.cases.plus_one(uow, member, data)
             if data.action == "ask":
                 return await self.intake.answer_ask(uow, member, data)
+            if data.action == "pass":
+                return await self.cases.offer_pass(uow, member, event, data)
+            if data.action == "passto":
+                return await self.cases.pass_on(uow, member, event, data)
             handler = self._presses.get(data.action)
             if handler is None:
                 raise BadInput("error.bad_button")
@@ -190,6 +211,26 @@ class BotServices(Service):
         async with self.deps.uow() as uow:
             if await uow.inbox.claim(update_id, self.deps.clock.now()):
                 await uow.commit()
+
+    async def _within_flood_limit(self, update_id: int | None, chat: ChatRef, actor: Actor, message_id: int) -> bool:
+        """False when the person is flooding: the first message over the limit gets one notice, the rest nothing."""
+        verdict = self.flood.check(actor.user_id, self.deps.clock.now().timestamp())
+        if verdict == "ok":
+            return True
+        if self.flood.limit != self.deps.rules.flood_per_minute:
+            self.flood.limit = self.deps.rules.flood_per_minute
+
+        async def notice(uow: UnitOfWork) -> None:
+            if verdict == "warn":
+                text = self.t("flood.notice", name=actor.name or "", limit=self.flood.limit)
+                await self.queue(uow, chat.chat_id, text, reply_to=message_id)
+
+        async def nothing(uow: UnitOfWork, refusal: DomainError) -> None:
+            return None
+
+        log.info("user %s is over the flood limit; update %s %s", actor.user_id, update_id, verdict)
+        await self._guard(self.in_transaction(update_id, notice, nothing))
+        return False
 
     @staticmethod
     async def _guard(work: Awaitable[None]) -> None:

@@ -275,9 +275,14 @@ class AdminService(Service):
     async def membership_changed(self, uow: UnitOfWork, event: BotMembershipChanged) -> None:
         """The bot was added, promoted or removed: keep the chat (and its cases), mark it (in)active."""
         community = await uow.communities.default()
+        known = await uow.chats.get(event.chat.chat_id)
+        was_active = known is not None and known.active
         chat = await self.chat_of(uow, event.chat, community)
         chat.active = event.status in ("member", "administrator", "creator", "restricted")
         await uow.chats.save(chat)
+        if chat.active and not was_active and chat.kind == ChatKind.UNBOUND:
+            # Added to a group nobody has bound yet: say what it takes, and handle no requests meanwhile.
+            await self.queue(uow, chat.chat_id, self.t("bind.added_unbound"))
         if chat.kind == ChatKind.PRIVATE and event.chat.chat_id > 0:
             await uow.members.set_private_chat(event.chat.chat_id, chat.active)
 

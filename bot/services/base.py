@@ -60,6 +60,8 @@ class Deps:
     last_claimed_update: int | None = None
     rules_path: Path | None = None
     classifier_factory: Callable[[CommunityRules], Classifier] | None = None
+    #: Fetches a file users sent, by Telegram file id (set by the runner from its messenger).
+    download: Callable[[str], Awaitable[bytes]] | None = None
 
 
 class Duplicate(Exception):

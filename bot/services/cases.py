@@ -19,6 +19,12 @@ from bot.services.reminders import ReminderService, mention_of
 RESOLVE_NOTE = "resolve_note"
 EXPLAIN_NOTE = "explain_note"
 NOTE_LIMIT = 500
+#: Rating button argument → (stored rating, line added to the echo). 基本满意 counts as satisfied (closes).
+RATINGS = {
+    "good": ("satisfied", "case.rated_line_good"),
+    "ok": ("basic", "echo.rated_line_basic"),
+    "bad": ("unsatisfied", "case.rated_line_bad"),
+}
 #: Case events done by staff, whose names may be shown publicly.
 STAFF_EVENTS = frozenset({"claimed", "resolved", "explained"})
 
@@ -85,16 +91,34 @@ class CaseService(Service):
         )
         notified = await self._dispatch(uow, case)
         await self.queue(
-            uow, chat.chat_id, await self._group_card(uow, case, notified), reply_to=message_id, ref=card_ref(case)
+            uow, chat.chat_id, await self._group_card(uow, case, notified), reply_to=message_id, ref=card_ref(case),
+            buttons=self._private_report_button(chat),
         )
         return case
 
+    def _private_report_button(self, chat: Chat) -> list[list[Button]]:
+        """[私信报事] on a building group's card: a private chat with the bot, set to that building (issue 10)."""
+        username = self.deps.profile.username
+        if chat.kind != ChatKind.BUILDING or not username or not chat.building_id:
+            return []
+        url = f"https://t.me/{username}?start=b{chat.building_id}"
+        return [[Button(self.t("private.button_private_report"), url=url)]]
+
     async def _dispatch(self, uow: UnitOfWork, case: Case) -> list[str]:
         """Send the dispatch card to the people the category routes to (privately when the bot can,
-        else mentioned in the staff group) and to the staff groups; returns who was told."""
+        else mentioned in the staff group) and to the staff groups; returns who was told.
+
+        In assign mode (派单) a non-urgent case goes to one person only: the first routed person the
+        bot can message privately (else the first routed), who accepts it or passes it on (转派).
+        """
+        routed = await self.duty.routed_people(uow, case)
+        if self.deps.rules.rule_for(case.category).mode == "assign" and not case.urgent and routed:
+            chosen = next((pair for pair in routed if pair[1].can_message_privately), routed[0])
+            case.offered_to_id, case.offered_to_name = chosen[1].user_id, chosen[1].name
+            await uow.cases.update(case)
+            routed = [chosen]
         text = await self._dispatch_text(uow, case)
         buttons = self._dispatch_buttons(case)
-        routed = await self.duty.routed_people(uow, case)
         told: list[str] = []
         for _, person in routed:
             if person.can_message_privately:
@@ -119,7 +143,10 @@ class CaseService(Service):
         if case.is_active:
             row.append(Button(self.t("button.resolve"), CallbackData("resolve", cid).pack()))
             row.append(Button(self.t("button.explain"), CallbackData("explain", cid).pack()))
-        return [row] if row else []
+        rows = [row] if row else []
+        if case.is_active and self.deps.rules.rule_for(case.category).mode == "assign":
+            rows.append([Button(self.t("button.pass_on"), CallbackData("pass", cid).pack())])
+        return rows
 
     async def _building_name(self, uow: UnitOfWork, case: Case) -> str:
         building = await uow.buildings.get(case.building_id) if case.building_id else None
@@ -127,6 +154,8 @@ class CaseService(Service):
 
     def _status_line(self, case: Case) -> str:
         status = self.t(f"state.{case.status.value}")
+        if case.offered_to_name and case.status in (CaseStatus.OPEN, CaseStatus.REOPENED):
+            return self.t("case.status_offered", status=status, name=case.offered_to_name)
         if case.assignee_name and case.status not in (CaseStatus.OPEN,):
             return self.t("case.status_with_assignee", status=status, name=case.assignee_name)
         return status
@@ -260,11 +289,77 @@ class CaseService(Service):
             return PressAnswer(self.t("case.already_yours", number=case.number))
         if case.status in (CaseStatus.ASSIGNED, CaseStatus.IN_PROGRESS):
             raise InvalidTransition("error.already_claimed", name=case.assignee_name or "")
+        if case.offered_to_id not in (None, member.user_id) and not self.is_admin(member):
+            raise PermissionDenied("error.offered_to", name=case.offered_to_name or "")
         case.status = next_status(case.status, CaseAction.CLAIM)
         case.assignee_id, case.assignee_name = member.user_id, member.name
+        case.offered_to_id = case.offered_to_name = None
         await self._record(uow, case, "claimed", member)
         await self._refresh_cards(uow, case)
         return PressAnswer(self.t("case.claimed", number=case.number))
+
+    # ---- 转派: passing a case on to another eligible person --------------------------------------
+
+    def _may_pass_on(self, case: Case, member: Member) -> bool:
+        holder = case.assignee_id if case.status in (CaseStatus.ASSIGNED, CaseStatus.IN_PROGRESS) else case.offered_to_id
+        return self.is_admin(member) or member.user_id == holder or (holder is None and member.can_work_on(case.building_id))
+
+    async def _pass_candidates(self, uow: UnitOfWork, case: Case, member: Member) -> list[Member]:
+        """Who may take the case over: everyone its route, ladder or duty names for its building, but the presser."""
+        rule = self.deps.rules.rule_for(case.category)
+        targets = [t for t in (*rule.route, *rule.ladder, "duty") if t != "assignee"]
+        seen = {member.user_id}
+        found: list[Member] = []
+        for target in dict.fromkeys(targets):
+            for person in await self.duty.holders(uow, target, case.building_id):
+                if person.user_id not in seen:
+                    seen.add(person.user_id)
+                    found.append(person)
+        return found
+
+    async def offer_pass(self, uow: UnitOfWork, member: Member, press: ButtonPress, data: CallbackData) -> PressAnswer:
+        """[转派]: show the holder the people they may pass the case to, as buttons."""
+        case = await self._case_for_staff(uow, data.target_id, member)
+        if not case.is_active:
+            raise InvalidTransition("error.transition", status=case.status.value, action="pass")
+        if not self._may_pass_on(case, member):
+            raise PermissionDenied("error.not_assignee", name=case.assignee_name or case.offered_to_name or "")
+        people = (await self._pass_candidates(uow, case, member))[:12]
+        if not people:
+            return PressAnswer(self.t("case.pass_nobody"), alert=True)
+        buttons = [
+            [Button(f"{self.role_name(p.main_role())} {p.name}", CallbackData("passto", case.id or 0, str(p.user_id)).pack())]
+            for p in people
+        ]
+        await self.queue(uow, press.chat.chat_id, self.t("case.pass_choose", number=case.number), buttons=buttons)
+        return PressAnswer(self.t("case.pass_choose_toast"))
+
+    async def pass_on(self, uow: UnitOfWork, member: Member, press: ButtonPress, data: CallbackData) -> PressAnswer:
+        """转派 to the chosen person: they get the card, the case waits for their [接单], the resident is told."""
+        case = await self._case_for_staff(uow, data.target_id, member)
+        if not case.is_active:
+            raise InvalidTransition("error.transition", status=case.status.value, action="pass")
+        if not self._may_pass_on(case, member):
+            raise PermissionDenied("error.not_assignee", name=case.assignee_name or case.offered_to_name or "")
+        target_id = int(data.arg) if data.arg.isdigit() else 0
+        target = next((p for p in await self._pass_candidates(uow, case, member) if p.user_id == target_id), None)
+        if target is None:
+            raise PermissionDenied("case.pass_not_eligible")
+        if case.status in (CaseStatus.ASSIGNED, CaseStatus.IN_PROGRESS):
+            case.status = next_status(case.status, CaseAction.RELEASE)
+            case.assignee_id = case.assignee_name = None
+        case.offered_to_id, case.offered_to_name = target.user_id, target.name
+        await self._record(uow, case, "passed", member, target.name)
+        await self._refresh_cards(uow, case)
+        card = self.t("case.passed_to_you", name=member.name) + "\n" + await self._dispatch_text(uow, case)
+        if target.can_message_privately:
+            await self.queue(uow, target.user_id, card, buttons=self._dispatch_buttons(case), ref=dispatch_ref(case))
+        else:
+            for staff_chat in await uow.chats.of_kind(case.community_id, ChatKind.STAFF):
+                mention = self.t("remind.mention", names=mention_of(target))
+                await self.queue(uow, staff_chat.chat_id, mention + "\n" + card, buttons=self._dispatch_buttons(case))
+        await self.queue(uow, case.chat_id, self.t("case.passed_public", number=case.number), reply_to=case.message_id)
+        return PressAnswer(self.t("case.passed_toast", number=case.number, name=target.name))
 
     async def release_cases_of(self, uow: UnitOfWork, person: Member, admin: Member) -> list[int]:
         """A person no longer on staff: their active cases go back to the queue (接单 shown again) and
@@ -354,6 +449,7 @@ class CaseService(Service):
         buttons = [
             [
                 Button(self.t("button.satisfied"), CallbackData("rate", cid, "good").pack()),
+                Button(self.t("echo.button_basic"), CallbackData("rate", cid, "ok").pack()),
                 Button(self.t("button.unsatisfied"), CallbackData("rate", cid, "bad").pack()),
             ]
         ]
@@ -362,25 +458,34 @@ class CaseService(Service):
     # ---- the resident's rating -----------------------------------------------------------------
 
     async def rate(self, uow: UnitOfWork, member: Member, data: CallbackData) -> PressAnswer:
-        """满意 closes the case; 不满意 reopens it and tells the assignee. Only the reporter counts."""
+        """满意 / 基本满意 close the case; 不满意 reopens it and tells the assignee. Only the reporter counts,
+        once per resolution; after 基本满意 or 不满意 the reporter may reply with a comment (optional)."""
         case = await uow.cases.get(data.target_id, for_update=True)
         if case is None:
             raise NotFound("error.case_not_found")
         if case.reporter_id != member.user_id:
             raise PermissionDenied("error.not_reporter")
-        if data.arg not in ("good", "bad"):
+        if data.arg not in RATINGS:
             raise InvalidTransition("error.bad_button")
-        satisfied = data.arg == "good"
+        if case.status not in (CaseStatus.RESOLVED, CaseStatus.EXPLAINED):
+            raise InvalidTransition("echo.rate_stale", number=case.number)
+        rating, line_key = RATINGS[data.arg]
+        satisfied = rating != "unsatisfied"
         case.status = next_status(case.status, CaseAction.CLOSE if satisfied else CaseAction.REOPEN)
-        case.rating = "satisfied" if satisfied else "unsatisfied"
+        case.rating = rating
         await self._record(uow, case, "rated_" + case.rating, member)
-        echo = self.t("case.rated_line_good" if satisfied else "case.rated_line_bad")
+        echo = self.t(line_key)
         echo_messages = await uow.outbox.by_ref(echo_ref(case))
         if echo_messages:
             await self.queue_edit(uow, echo_ref(case), echo_messages[-1].text + "\n" + echo)
         if not satisfied:
             await self._tell_assignee_reopened(uow, case)
             await self._refresh_cards(uow, case)
+        if rating != "satisfied":
+            prompt = self.t("echo.comment_prompt", name=member.name, number=case.number)
+            outbox_id = await self.queue(uow, case.chat_id, prompt, reply_to=case.message_id, force_reply=True)
+            expires = self.deps.clock.now() + timedelta(minutes=self.deps.rules.dialogue_minutes)
+            await uow.dialogues.put(Dialogue(case.chat_id, member.user_id, "rate_comment", case.id, outbox_id, expires))
         return PressAnswer(self.t("case.thanks_for_rating"))
 
     async def _tell_assignee_reopened(self, uow: UnitOfWork, case: Case) -> None:
@@ -443,6 +548,8 @@ class CaseService(Service):
         """What a group may read about a case: masked, short, and nothing at all about a dispute."""
         if case.category == "dispute":
             return self.t("case.dispute_hidden")
+        if case.source != "group":  # told to the bot privately (issue 10): never read out in a group
+            return self.t("private.hidden_in_public")
         return shorten(mask_text(case.text), 60)
 
     async def list_mine(self, uow: UnitOfWork, member: Member) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
 from bot.core.callbacks import CallbackData
 from bot.core.classification import NONE, Classification
@@ -17,6 +18,7 @@ from bot.services.feature import DialogueHandler
 log = logging.getLogger(__name__)
 
 MAX_TEXT = 4096
+PrivateHandler = Callable[[UnitOfWork, Member, Chat, IncomingMessage], Awaitable[None]]
 
 
 class IntakeService(Service):
@@ -27,6 +29,8 @@ class IntakeService(Service):
         self.cases = cases
         # Dialogue kinds registered by features (bot/services/feature.py): kind → handler.
         self.dialogue_handlers: dict[str, DialogueHandler] = {}
+        # What a private message outside any dialogue becomes (the private reports feature sets it).
+        self.private_handler: PrivateHandler | None = None
 
     async def take_message(self, uow: UnitOfWork, event: IncomingMessage) -> None:
         """Handle one message from a person inside the caller's transaction.
@@ -58,12 +62,17 @@ class IntakeService(Service):
                 await uow.dialogues.delete(chat.chat_id, member.user_id)
         if chat.kind == ChatKind.PRIVATE:
             member = await self.member_of(uow, event.actor)
+            if self.private_handler is not None:
+                await self.private_handler(uow, member, chat, event)
+                return
             if not member.can_message_privately:
                 await uow.members.set_private_chat(member.user_id, True)
             await self.queue(uow, chat.chat_id, self.t("intake.private_hint"), reply_to=event.message_id)
             return
         if chat.kind != ChatKind.BUILDING or not chat.active or not text.strip():
             return
+        if event.forwarded:
+            return  # someone else's words from another chat: not this resident's request
         verdict = self.deps.classifier.classify(text)
         if not verdict.is_request:
             return

@@ -124,6 +124,9 @@ class ReminderService(Service):
             if not unclaimed:
                 return 0
             head = self.t("remind.unclaimed", number=case.number, minutes=round(rule.claim_minutes))
+            if case.offered_to_id is not None:  # 派单 not accepted in time: the next rung may take it
+                case.offered_to_id = case.offered_to_name = None
+                await uow.cases.update(case)
             return await self._climb(uow, case, rule, head, card, buttons)
         if stage == DUE_SOON:
             people = await self._assignee_or_rung(uow, case, rule)
@@ -175,7 +178,8 @@ class ReminderService(Service):
 
     async def _assignee_or_rung(self, uow: UnitOfWork, case: Case, rule: CategoryRule) -> list[Member]:
         """The assignee; for an unclaimed case, the rung it has reached (the routed people at first)."""
-        assignee = await uow.members.get(case.assignee_id) if case.assignee_id else None
+        holder = case.assignee_id or case.offered_to_id
+        assignee = await uow.members.get(holder) if holder else None
         if assignee is not None:
             return [assignee]
         rung = rule.ladder[min(case.escalation_level, len(rule.ladder) - 1)]

@@ -85,16 +85,32 @@ def _cell(value: object) -> str:
 
 def read_table(path: Path, headers: dict[str, tuple[str, ...]]) -> list[tuple[int, Row]]:
     """The data rows of a CSV or XLSX file as (line number, {field: text}), headers matched by name."""
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
+    return parse_table(path.read_bytes(), path.name, headers)
+
+
+def _cells(data: bytes, file_name: str) -> list[list[str]]:
+    if Path(file_name).suffix.lower() in (".xlsx", ".xlsm"):
         from openpyxl import load_workbook
 
         try:
-            sheet = load_workbook(path, read_only=True, data_only=True).worksheets[0]
+            sheet = load_workbook(io.BytesIO(data), read_only=True, data_only=True).worksheets[0]
         except Exception as err:  # openpyxl raises many kinds for a file that is not a workbook
             raise ImportFileError("import.unreadable", error=type(err).__name__) from None
-        table = [[_cell(v) for v in row] for row in sheet.iter_rows(values_only=True)]
-    else:
-        table = [[c.strip() for c in row] for row in csv.reader(io.StringIO(_text_of(path.read_bytes())))]
+        return [[_cell(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+    return [[c.strip() for c in row] for row in csv.reader(io.StringIO(_text_of(data)))]
+
+
+def is_rota(data: bytes, file_name: str) -> bool:
+    """True when the table's header has a date column (a rota); otherwise it is taken for a roster."""
+    for row in _cells(data, file_name):
+        if any(row):
+            return any(title.strip().lower() in ROTA_HEADERS["date"] for title in row)
+    return False
+
+
+def parse_table(data: bytes, file_name: str, headers: dict[str, tuple[str, ...]]) -> list[tuple[int, Row]]:
+    """The data rows of CSV (UTF-8 or GBK) or XLSX bytes as (line number, {field: text})."""
+    table = _cells(data, file_name)
     numbered = [(n, row) for n, row in enumerate(table, start=1) if any(row)]
     if len(numbered) < 2:
         raise ImportFileError("import.empty")

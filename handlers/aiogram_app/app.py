@@ -16,7 +16,7 @@ from aiogram.types import BotCommand, Update
 from bot.core.ports import TokenRefused
 from bot.services import BotServices
 from bot.services.base import BotProfile
-from handlers.aiogram_app.messenger import AiogramMessenger
+from handlers.aiogram_app.messenger import SEND_TIMEOUT, AiogramMessenger
 from handlers.aiogram_app.routers import build_router
 
 log = logging.getLogger(__name__)
@@ -27,12 +27,14 @@ ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_membe
 class AiogramAdapter:
     """Everything framework-specific for one bot: client, dispatcher, update source, messenger."""
 
-    def __init__(self, token: str, api_url: str | None, services: BotServices) -> None:
+    def __init__(
+        self, token: str, api_url: str | None, services: BotServices, send_timeout: float = SEND_TIMEOUT
+    ) -> None:
         session = AiohttpSession(api=TelegramAPIServer.from_base(api_url)) if api_url else AiohttpSession()
         self.bot = Bot(token, session=session, default=DefaultBotProperties(link_preview_is_disabled=True))
         self.services = services
         self.dispatcher: Dispatcher | None = None
-        self.messenger = AiogramMessenger(self.bot)
+        self.messenger = AiogramMessenger(self.bot, send_timeout)
 
     async def start(self, command_descriptions: dict[str, str]) -> BotProfile:
         """getMe (essential), then deleteWebhook and setMyCommands (logged if they fail)."""

@@ -25,7 +25,7 @@ from aiogram.types import (
 from bot.core.model import MediaKind, OutgoingMessage
 from bot.core.ports import FILE_PREFIX, ChatGone, ChatMoved, Rejected, RetryLater, Uncertain, Unreachable
 
-SEND_TIMEOUT = 15
+SEND_TIMEOUT = 15.0
 # Connection failures happen before Telegram sees the request: those are safe to retry.
 _CERTAIN_FAILURES = ("ClientConnectorError", "ClientConnectionError", "ClientProxyConnectionError")
 
@@ -47,8 +47,9 @@ def keyboard(message: OutgoingMessage) -> InlineKeyboardMarkup | ForceReply | No
 class AiogramMessenger:
     """Sends and edits messages with aiogram."""
 
-    def __init__(self, bot: Bot) -> None:
+    def __init__(self, bot: Bot, timeout: float = SEND_TIMEOUT) -> None:
         self.bot = bot
+        self.timeout = timeout
 
     async def send(self, message: OutgoingMessage) -> int:
         """Send a message; returns Telegram's message id."""
@@ -64,7 +65,7 @@ class AiogramMessenger:
                     text=message.text,
                     reply_parameters=reply,
                     reply_markup=keyboard(message),
-                    request_timeout=SEND_TIMEOUT,
+                    request_timeout=self.timeout,
                 )
             else:
                 send = self.bot.send_photo if message.media_kind == MediaKind.PHOTO else self.bot.send_document
@@ -74,14 +75,14 @@ class AiogramMessenger:
                     caption=message.text or None,
                     reply_parameters=reply,
                     reply_markup=keyboard(message),
-                    request_timeout=SEND_TIMEOUT,
+                    request_timeout=self.timeout,
                 )
         return sent.message_id
 
     async def download(self, file_id: str) -> bytes:
         """The bytes of a file a user sent (a roster, a photo)."""
         async with _mapped_errors():
-            buffer = await self.bot.download(file_id, timeout=SEND_TIMEOUT)
+            buffer = await self.bot.download(file_id, timeout=self.timeout)
         return buffer.read() if buffer is not None else b""
 
     async def edit(self, message: OutgoingMessage, message_id: int) -> None:
@@ -94,7 +95,7 @@ class AiogramMessenger:
                     message_id=message_id,
                     caption=message.text,
                     reply_markup=markup if isinstance(markup, InlineKeyboardMarkup) else None,
-                    request_timeout=SEND_TIMEOUT,
+                    request_timeout=self.timeout,
                 )
                 return
             await self.bot.edit_message_text(
@@ -102,7 +103,7 @@ class AiogramMessenger:
                 message_id=message_id,
                 text=message.text,
                 reply_markup=markup if isinstance(markup, InlineKeyboardMarkup) else None,
-                request_timeout=SEND_TIMEOUT,
+                request_timeout=self.timeout,
             )
 
 

@@ -25,7 +25,7 @@ from bot.core.ports import TokenRefused
 from bot.services import BotServices
 from bot.services.base import BotProfile
 from handlers import translate
-from handlers.ptb_app.messenger import PtbMessenger
+from handlers.ptb_app.messenger import SEND_TIMEOUT, PtbMessenger
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,9 @@ ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_membe
 class PtbAdapter:
     """Everything framework-specific for one bot under python-telegram-bot."""
 
-    def __init__(self, token: str, api_url: str | None, services: BotServices) -> None:
+    def __init__(
+        self, token: str, api_url: str | None, services: BotServices, send_timeout: float = SEND_TIMEOUT
+    ) -> None:
         kwargs: dict[str, Any] = {}
         if api_url:
             kwargs = {"base_url": f"{api_url}/bot", "base_file_url": f"{api_url}/file/bot"}
@@ -46,7 +48,7 @@ class PtbAdapter:
             **kwargs,
         )
         self.services = services
-        self.messenger = PtbMessenger(self.bot)
+        self.messenger = PtbMessenger(self.bot, send_timeout)
         self.application: Application[Any, Any, Any, Any, Any, Any] | None = None
         self._failure: BaseException | None = None
         self.username = ""

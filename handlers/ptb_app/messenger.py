@@ -12,7 +12,7 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, Re
 from bot.core.model import MediaKind, OutgoingMessage
 from bot.core.ports import FILE_PREFIX, ChatGone, ChatMoved, Rejected, RetryLater, Uncertain, Unreachable
 
-SEND_TIMEOUT = 15
+SEND_TIMEOUT = 15.0
 _NOT_SENT = ("ConnectTimeout", "PoolTimeout")
 _MAYBE_SENT = ("RemoteProtocolError", "ReadError")
 
@@ -39,8 +39,9 @@ def retry_seconds(error: RetryAfter) -> float:
 class PtbMessenger:
     """Sends and edits messages with python-telegram-bot."""
 
-    def __init__(self, bot: Bot) -> None:
+    def __init__(self, bot: Bot, timeout: float = SEND_TIMEOUT) -> None:
         self.bot = bot
+        self.timeout = timeout
 
     async def send(self, message: OutgoingMessage) -> int:
         """Send a message; returns Telegram's message id."""
@@ -56,8 +57,8 @@ class PtbMessenger:
                     text=message.text,
                     reply_parameters=reply,
                     reply_markup=keyboard(message),
-                    read_timeout=SEND_TIMEOUT,
-                    write_timeout=SEND_TIMEOUT,
+                    read_timeout=self.timeout,
+                    write_timeout=self.timeout,
                 )
             else:
                 send = self.bot.send_photo if message.media_kind == MediaKind.PHOTO else self.bot.send_document
@@ -67,8 +68,8 @@ class PtbMessenger:
                     caption=message.text or None,
                     reply_parameters=reply,
                     reply_markup=keyboard(message),
-                    read_timeout=SEND_TIMEOUT,
-                    write_timeout=SEND_TIMEOUT,
+                    read_timeout=self.timeout,
+                    write_timeout=self.timeout,
                 )
         except Exception as err:
             raise _mapped(err) from err
@@ -77,8 +78,8 @@ class PtbMessenger:
     async def download(self, file_id: str) -> bytes:
         """The bytes of a file a user sent (a roster, a photo)."""
         try:
-            file = await self.bot.get_file(file_id, read_timeout=SEND_TIMEOUT)
-            return bytes(await file.download_as_bytearray(read_timeout=SEND_TIMEOUT))
+            file = await self.bot.get_file(file_id, read_timeout=self.timeout)
+            return bytes(await file.download_as_bytearray(read_timeout=self.timeout))
         except Exception as err:
             raise _mapped(err) from err
 
@@ -92,8 +93,8 @@ class PtbMessenger:
                     message_id=message_id,
                     caption=message.text,
                     reply_markup=markup if isinstance(markup, InlineKeyboardMarkup) else None,
-                    read_timeout=SEND_TIMEOUT,
-                    write_timeout=SEND_TIMEOUT,
+                    read_timeout=self.timeout,
+                    write_timeout=self.timeout,
                 )
                 return
             await self.bot.edit_message_text(
@@ -101,8 +102,8 @@ class PtbMessenger:
                 message_id=message_id,
                 text=message.text,
                 reply_markup=markup if isinstance(markup, InlineKeyboardMarkup) else None,
-                read_timeout=SEND_TIMEOUT,
-                write_timeout=SEND_TIMEOUT,
+                read_timeout=self.timeout,
+                write_timeout=self.timeout,
             )
         except Exception as err:
             raise _mapped(err) from err

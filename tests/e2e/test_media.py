@@ -46,14 +46,17 @@ async def test_photo_and_document_are_uploaded_and_a_caption_edited(world: World
     await client.wait_for_edit(w.staff, posted["message_id"], lambda m: m.get("caption") == "报名 1/30")
 
 
-async def test_file_sent_by_a_user_can_be_downloaded(world: World) -> None:
+async def test_admin_sends_a_roster_file_and_it_is_downloaded_and_imported(world: World) -> None:
     w, client = world, world.client
     await client.send_message(ADMIN_ID, ADMIN_ID, "/start")
-    body = "姓名,角色\n王五,volunteer\n"
+    body = "姓名,电话,角色,范围,telegram_id\n王五,13900000001,志愿者,3栋,\n"
     sent = await client.send_message(
         ADMIN_ID, ADMIN_ID, document={"file_name": "名单.csv", "mime_type": "text/csv", "data": body}
     )
     assert await w.runner.adapter.messenger.download(sent["document"]["file_id"]) == body.encode()
+    report = await w.reply_of(ADMIN_ID, sent, within=10)
+    assert report["text"].startswith("已收到名册《名单.csv》") and "新增 1" in report["text"]
+    assert "邀请码 王五" in report["text"]
     photo = await client.send_message(w.building, RESIDENT_ID, photo=True, caption="楼道堆满了杂物")
     downloaded = await w.runner.adapter.messenger.download(photo["photo"][-1]["file_id"])
     assert downloaded[:4] == b"\x89PNG" or downloaded[:2] == b"\xff\xd8"

@@ -258,3 +258,34 @@ async def test_status_help_and_unknown_command(core: Core, ev: Events) -> None:
     count = len(await outbox(core))
     await core.services.handle_command(ev.command(BUILDING_CHAT, RESIDENT, "weather"))
     assert len(await outbox(core)) == count  # unknown commands in groups may be another bot's
+
+
+async def test_a_flood_of_messages_gets_one_notice_and_no_pile_of_cases(core: Core, ev: Events, clock) -> None:
+    await setup_community(core, ev)
+    before = len(await outbox(core))
+    for i in range(100):
+        await core.services.handle_message(ev.message(BUILDING_CHAT, RESIDENT, f"电梯坏了 第{i}遍"))
+        clock.advance(seconds=0.5)
+    assert len(await cases(core)) == 1  # the repeats within the limit joined the first case
+    notices = [r for r in (await outbox(core))[before:] if "消息发得太快" in r.text]
+    assert len(notices) == 1 and notices[0].chat_id == BUILDING_CHAT.chat_id
+    answered = len(await outbox(core)) - before
+    assert answered <= 14  # card, dispatch, at most 11 duplicate notes and the one notice
+    clock.advance(minutes=2)  # the next minute the person is heard again
+    await core.services.handle_message(ev.message(BUILDING_CHAT, RESIDENT, "路灯坏了"))
+    assert len(await cases(core)) == 2
+    # A neighbour is not affected by someone else's flood.
+    await core.services.handle_message(ev.message(BUILDING_CHAT, NEIGHBOUR, "着火了"))
+    assert len(await cases(core)) == 3
+
+
+async def test_group_that_adds_the_bot_unbound_gets_one_explanation_and_no_case_handling(core: Core, ev: Events) -> None:
+    from bot.core.events import BotMembershipChanged, ChatRef
+
+    group = ChatRef(-5005, "supergroup", "新来的群")
+    await core.services.handle_membership(BotMembershipChanged(7001, group, "member", RESIDENT))
+    await core.services.handle_membership(BotMembershipChanged(7002, group, "administrator", RESIDENT))
+    said = [r for r in await outbox(core) if r.chat_id == group.chat_id]
+    assert len(said) == 1 and "/bind 楼栋名" in said[0].text
+    await core.services.handle_message(ev.message(group, RESIDENT, "电梯坏了"))
+    assert await cases(core) == [] and len([r for r in await outbox(core) if r.chat_id == group.chat_id]) == 1

@@ -9,7 +9,7 @@ from sqlalchemy import func, select, text
 
 from bot.bootstrap import Core, build_core
 from bot.core.clock import ManualClock
-from bot.core.events import Actor, ChatRef
+from bot.core.events import Actor, ChatRef, IncomingMessage
 from bot.services.roster import ROSTER_HEADERS, ROTA_HEADERS, ImportFileError, RosterImport, read_table
 from storage.models import RosterRow, ShiftRow
 from tests.conftest import ADMIN, BUILDING_CHAT, RESIDENT, STAFF_CHAT, VOLUNTEER2, Events
@@ -379,3 +379,123 @@ async def test_person_removed_while_holding_cases_hands_them_back(core: Core, ev
     assert any(r.kind == "edit" and "c1:claim:1" in (r.buttons or "") for r in rows)
     (case,) = await cases(core)
     assert case.status == "open" and case.assignee_id is None and case.next_reminder_at is not None
+
+
+# ---- 派单 and 转派 (assign mode: property cases in the shipped rules) ------------------------------
+
+
+async def open_property_case(core: Core, ev: Events) -> list:  # type: ignore[type-arg]
+    """孙书记 and 周红 have started private chats; a resident complains about the property fee."""
+    await setup_rota(core, ev)
+    for actor in (CHIEF, ADMIN):
+        await core.services.handle_command(ev.command(private(actor), actor, "start"))
+    before = len(await outbox(core))
+    await core.services.handle_message(ev.message(BUILDING_CHAT, RESIDENT, "物业费年年涨，服务却越来越差"))
+    return await new_rows(core, before)
+
+
+async def test_assigned_case_goes_to_one_person_who_can_pass_it_on(core: Core, ev: Events) -> None:
+    rows = await open_property_case(core, ev)
+    private_cards = [r for r in rows if r.chat_id > 0]
+    assert [r.chat_id for r in private_cards] == [CHIEF.user_id]  # one person, not everyone routed
+    assert "c1:claim:1" in private_cards[0].buttons and "c1:pass:1" in private_cards[0].buttons
+    assert "已派给 孙书记" in private_cards[0].text
+
+    refused = await core.services.handle_press(ev.press(STAFF_CHAT, HEAD, "c1:claim:1"))
+    assert refused.text == "这件事已派给 孙书记，可由其转派。"
+    not_holder = await core.services.handle_press(ev.press(STAFF_CHAT, HEAD, "c1:pass:1"))
+    assert "只有办理人或管理员" in not_holder.text
+
+    before = len(await outbox(core))
+    choose = await core.services.handle_press(ev.press(private(CHIEF), CHIEF, "c1:pass:1"))
+    assert choose.text == "请在下方选择转派对象"
+    (menu,) = await new_rows(core, before)
+    assert menu.chat_id == CHIEF.user_id and f"c1:passto:1:{ADMIN.user_id}" in menu.buttons
+
+    forged = await core.services.handle_press(ev.press(private(CHIEF), CHIEF, f"c1:passto:1:{RESIDENT.user_id}"))
+    assert forged.text == "这个人不能接这件事，请重新选择。"
+
+    before = len(await outbox(core))
+    passed = await core.services.handle_press(ev.press(private(CHIEF), CHIEF, f"c1:passto:1:{ADMIN.user_id}"))
+    assert passed.text == "已将 #1 转派给 社区书记 周红"
+    rows = await new_rows(core, before)
+    handed = next(r for r in rows if r.chat_id == ADMIN.user_id and r.kind == "send")
+    assert handed.text.startswith("孙书记 转派给你一件事") and "c1:claim:1" in handed.buttons
+    public = [r for r in rows if r.chat_id == BUILDING_CHAT.chat_id and r.kind == "send"]
+    assert [r.text for r in public] == ["#1 已转交给负责的工作人员办理。"]  # no names in public
+
+    other = await core.services.handle_press(ev.press(STAFF_CHAT, HEAD, "c1:claim:1"))
+    assert other.text == "这件事已派给 社区书记 周红，可由其转派。"
+    taken = await core.services.handle_press(ev.press(private(ADMIN), ADMIN, "c1:claim:1"))
+    assert taken.text == "接单成功：#1"
+    (case,) = await cases(core)
+    assert case.status == "assigned" and case.assignee_id == ADMIN.user_id and case.offered_to_id is None
+
+    # Accepted, then passed on again: back in the queue for the new person only.
+    await core.services.handle_press(ev.press(private(ADMIN), ADMIN, f"c1:passto:1:{CHIEF.user_id}"))
+    (case,) = await cases(core)
+    assert case.status == "open" and case.assignee_id is None and case.offered_to_id == CHIEF.user_id
+    assert (await core.services.handle_press(ev.press(private(CHIEF), CHIEF, "c1:claim:1"))).text == "接单成功：#1"
+    history = await core.services.handle_command(ev.command(private(CHIEF), CHIEF, "case", "1"))
+    assert history is None  # answered through the outbox
+    detail = (await outbox(core))[-1].text
+    assert detail.count("转派给") == 2
+
+
+async def test_assigned_case_nobody_accepts_moves_to_the_next_rung(core: Core, ev: Events, clock: ManualClock) -> None:
+    await open_property_case(core, ev)
+    assert "已派给" in (await core.services.handle_press(ev.press(STAFF_CHAT, HEAD, "c1:claim:1"))).text
+    clock.advance(minutes=31)  # the claim window passed: the next rung (admins) is told, and may take it
+    before = len(await outbox(core))
+    await core.services.sweep_reminders()
+    told = {r.chat_id for r in await new_rows(core, before)}
+    assert {CHIEF.user_id, ADMIN.user_id} <= told
+    (case,) = await cases(core)
+    assert case.offered_to_id is None and case.escalation_level == 1
+    assert (await core.services.handle_press(ev.press(STAFF_CHAT, HEAD, "c1:claim:1"))).text == "接单成功：#1"
+
+
+# ---- roster and rota files sent to the bot in a private chat --------------------------------------
+
+
+def upload(ev: Events, actor: Actor, name: str, caption: str = "") -> IncomingMessage:
+    """``actor`` sends the test file ``name`` to the bot privately (its file id is the file name)."""
+    data = (DATA / name).read_bytes()
+    return IncomingMessage(
+        next(ev._updates), private(actor), actor, next(ev._messages), caption, media="document",
+        file_id=name, file_name=name, file_size=len(data),
+    )
+
+
+async def test_admin_sends_roster_and_rota_files_in_a_private_chat(core: Core, ev: Events) -> None:
+    async def from_test_data(file_id: str) -> bytes:  # stands in for Telegram's file storage
+        return (DATA / file_id).read_bytes()
+
+    core.deps.download = from_test_data
+    s = core.services
+    await s.handle_command(ev.command(BUILDING_CHAT, ADMIN, "bind", "3栋"))
+
+    await s.handle_message(upload(ev, RESIDENT, "roster_good.csv"))
+    assert (await outbox(core))[-1].text == "只有社区管理员可以导入名册或排班表。"
+    assert await count(core, RosterRow) == 0
+
+    await s.handle_message(upload(ev, ADMIN, "roster_bad.csv"))
+    refused = (await outbox(core))[-1].text
+    assert "第 3 行：电话号码不对：12AB" in refused and "什么都没有导入" in refused and "跳过错误" in refused
+    assert await count(core, RosterRow) == 0
+
+    await s.handle_message(upload(ev, ADMIN, "roster_bad.csv", caption="跳过错误"))
+    assert "新增 1" in (await outbox(core))[-1].text  # only 冯好 was good
+    await s.handle_message(upload(ev, ADMIN, "roster_good.csv"))
+    done = (await outbox(core))[-1].text
+    assert done.startswith("已收到名册《roster_good.csv》") and "新增 5" in done
+    await s.handle_message(upload(ev, ADMIN, "roster_good.csv"))
+    assert "新增 0，更新 0，未变 5" in (await outbox(core))[-1].text  # the same file twice changes nothing
+
+    await s.handle_message(upload(ev, ADMIN, "rota_good.csv"))
+    assert (await outbox(core))[-1].text.startswith("已收到排班表《rota_good.csv》")
+    assert await count(core, ShiftRow) > 0
+    await s.handle_message(upload(ev, ADMIN, "roster_gbk.csv"))
+    assert "已收到名册" in (await outbox(core))[-1].text  # GBK is read as well as UTF-8
+    await s.handle_message(upload(ev, ADMIN, "rota_empty.csv"))
+    assert (await outbox(core))[-1].text == "文件是空的（至少要有表头和一行数据）。"

@@ -1,4 +1,4 @@
-"""outbox media and priority, dialogue step and data
+"""outbox media and priority, dialogue step and data, the person a case is handed to (派单)
 
 Revision ID: 0005
 Revises: 0004
@@ -16,6 +16,10 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table('cases', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('offered_to_id', sa.BigInteger(), nullable=True))
+        batch_op.add_column(sa.Column('offered_to_name', sa.String(length=255), nullable=True))
+
     with op.batch_alter_table('dialogues', schema=None) as batch_op:
         batch_op.add_column(sa.Column('step', sa.String(length=32), server_default='', nullable=False))
         batch_op.add_column(sa.Column('data', sa.Text(), server_default='{}', nullable=False))
@@ -39,3 +43,7 @@ def downgrade() -> None:
     with op.batch_alter_table('dialogues', schema=None) as batch_op:
         batch_op.drop_column('data')
         batch_op.drop_column('step')
+
+    with op.batch_alter_table('cases', schema=None) as batch_op:
+        batch_op.drop_column('offered_to_name')
+        batch_op.drop_column('offered_to_id')

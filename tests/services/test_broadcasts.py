@@ -1,0 +1,133 @@
+"""Broadcasts at the service layer: drafting, refusals, confirmation, progress and the final report."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from bot.bootstrap import Core
+from bot.core.events import ChatRef
+from bot.core.model import PRIORITY_BROADCAST, PRIORITY_LIVE, OutboxKind
+from storage.models import OutboxRow
+from tests.conftest import ADMIN, RESIDENT, STAFF_CHAT, Events
+
+ADMIN_PM = ChatRef(ADMIN.user_id, "private", "")
+GROUPS = {
+    "1栋": ChatRef(-1001, "supergroup", "1栋业主群"),
+    "2栋": ChatRef(-1002, "supergroup", "2栋业主群"),
+    "3栋": ChatRef(-1003, "supergroup", "3栋业主群"),
+}
+
+
+async def rows(core: Core) -> list[OutboxRow]:
+    """Every outbox row, oldest first."""
+    async with core.uow() as uow:
+        assert uow.session is not None
+        found = list(await uow.session.scalars(select(OutboxRow).order_by(OutboxRow.id)))
+        uow.session.expunge_all()
+        return found
+
+
+async def community(core: Core, ev: Events) -> None:
+    """Three building groups (1栋 and 2栋 in 一网格) and the staff group, bound by the admin."""
+    for name, chat in GROUPS.items():
+        await core.services.handle_command(ev.command(chat, ADMIN, "bind", name))
+    await core.services.handle_command(ev.command(STAFF_CHAT, ADMIN, "bind", "staff"))
+    async with core.uow() as uow:
+        for name in ("1栋", "2栋"):
+            building = await uow.buildings.get_or_create(1, name)
+            await uow.buildings.place_in_grid(building.id, "一网格")
+        await uow.commit()
+
+
+async def last_text(core: Core) -> str:
+    return (await rows(core))[-1].text
+
+
+async def test_refusals_are_clear_and_nothing_is_drafted(core: Core, ev: Events) -> None:
+    await community(core, ev)
+    s = core.services
+    await s.handle_command(ev.command(ADMIN_PM, RESIDENT, "broadcast", "全体\n停水通知"))
+    assert "只有社区管理员" in await last_text(core)
+    await s.handle_command(ev.command(ADMIN_PM, ADMIN, "broadcast", ""))
+    assert "用法：/broadcast" in await last_text(core)
+    await s.handle_command(ev.command(ADMIN_PM, ADMIN, "broadcast", "9栋\n停水通知"))
+    assert "不认识“9栋”" in await last_text(core)
+    async with core.uow() as uow:  # a grid without any bound group
+        building = await uow.buildings.get_or_create(1, "8栋")
+        await uow.buildings.place_in_grid(building.id, "二网格")
+        await uow.commit()
+    await s.handle_command(ev.command(ADMIN_PM, ADMIN, "broadcast", "二网格\n停水通知"))
+    assert "没有已绑定的群" in await last_text(core)
+    await s.handle_command(ev.command(ADMIN_PM, ADMIN, "broadcast", "全体\n" + "水" * 5000))
+    assert "消息共 5000 字，超过 4096 字" in await last_text(core)
+    # A photo over sendPhoto's 10 MB: refused with its size, in the content step of the dialogue.
+    await s.handle_command(ev.command(ADMIN_PM, ADMIN, "broadcast", "1栋"))
+    assert "请发送要群发的内容" in await last_text(core)
+    await s.handle_message(
+        ev.message(ADMIN_PM, ADMIN, "", media="photo", file_id="AgAC-big", file_size=12 * 1024 * 1024)
+    )
+    assert "图片 12.0 MB，超过 10 MB" in await last_text(core)
+    async with core.uow() as uow:
+        assert await uow.broadcasts.get(1) is None
+    assert not [r for r in await rows(core) if r.priority == PRIORITY_BROADCAST]
+    # /cancel ends the dialogue: the next message is not taken as a broadcast.
+    await s.handle_command(ev.command(ADMIN_PM, ADMIN, "cancel"))
+    await s.handle_message(ev.message(ADMIN_PM, ADMIN, "随便说说"))
+    async with core.uow() as uow:
+        assert await uow.broadcasts.get(1) is None
+
+
+async def test_preview_confirm_progress_and_report(core: Core, ev: Events) -> None:
+    await community(core, ev)
+    s = core.services
+    before = len(await rows(core))
+    await s.handle_command(ev.command(ADMIN_PM, ADMIN, "broadcast", "一网格 工作人员\n明早8点到12点停水，请提前储水。"))
+    preview, summary = (await rows(core))[before:]
+    assert preview.chat_id == ADMIN.user_id and preview.text == "明早8点到12点停水，请提前储水。"
+    assert "3 个群" in summary.text and "1栋业主群、2栋业主群、值班群" in summary.text
+    assert "c1:bcsend:1" in (summary.buttons or "") and "c1:bcdrop:1" in (summary.buttons or "")
+
+    answer = await s.handle_press(ev.press(ADMIN_PM, RESIDENT, "c1:bcsend:1"))
+    assert "只有社区管理员" in answer.text
+    answer = await s.handle_press(ev.press(ADMIN_PM, ADMIN, "c1:bcsend:1"))
+    assert answer.text == "开始发送到 3 个群"
+    again = await s.handle_press(ev.press(ADMIN_PM, ADMIN, "c1:bcsend:1"))
+    assert "已经确认或取消" in again.text
+    copies = [r for r in await rows(core) if r.ref == "bc:1"]
+    assert sorted(r.chat_id for r in copies) == sorted([-1001, -1002, STAFF_CHAT.chat_id])
+    assert {r.priority for r in copies} == {PRIORITY_BROADCAST}
+    progress = next(r for r in await rows(core) if r.ref == "bcp:1")
+    assert progress.text == "已发送 0/3 · 失败 0" and progress.priority == PRIORITY_LIVE
+
+    broadcasts = next(f for f in s.features if type(f).__name__ == "BroadcastService")
+    async with core.uow() as uow:  # the sender delivers two and the third group has removed the bot
+        await uow.outbox.mark_sent(copies[0].id, 501, core.deps.clock.now())
+        await uow.outbox.mark_sent(copies[1].id, 502, core.deps.clock.now())
+        await uow.commit()
+    assert await broadcasts.sweep(False) == 1
+    edit = (await rows(core))[-1]
+    assert edit.kind == OutboxKind.EDIT.value and edit.edit_of == progress.id and edit.text == "已发送 2/3 · 失败 0"
+    assert await broadcasts.sweep(False) == 0  # nothing changed: no edit
+    async with core.uow() as uow:
+        await uow.outbox.mark_failed(copies[2].id, "Forbidden: bot was kicked from the supergroup chat", core.deps.clock.now())
+        await uow.commit()
+    await broadcasts.sweep(False)
+    *_, done, report = await rows(core)
+    assert done.text == "发送完毕 2/3 · 失败 1"
+    assert "3 个群中成功 2 个，失败 1 个" in report.text and "1栋业主群：机器人已被移出群" in report.text
+    assert await broadcasts.sweep(False) == 0
+
+
+async def test_photo_through_the_dialogue_and_cancel_button(core: Core, ev: Events) -> None:
+    await community(core, ev)
+    s = core.services
+    await s.handle_command(ev.command(ADMIN_PM, ADMIN, "broadcast", "3栋"))
+    await s.handle_message(ev.message(ADMIN_PM, ADMIN, "消防演练", media="photo", file_id="AgAC-ok", file_size=300_000))
+    preview, summary = (await rows(core))[-2:]
+    assert preview.media_kind == "photo" and preview.media == "AgAC-ok" and preview.text == "消防演练"
+    assert "1 个群" in summary.text
+    answer = await s.handle_press(ev.press(ADMIN_PM, ADMIN, "c1:bcdrop:1"))
+    assert "已取消" in answer.text
+    late = await s.handle_press(ev.press(ADMIN_PM, ADMIN, "c1:bcsend:1"))
+    assert "已经确认或取消" in late.text
+    assert not [r for r in await rows(core) if r.ref == "bc:1"]

@@ -202,6 +202,18 @@ def _cmd_import(args: argparse.Namespace) -> int:
     return _with_unit_of_work(work)
 
 
+def _cmd_import_activities(args: argparse.Namespace) -> int:
+    """Publish the activities of a YAML or CSV file (issue 7); prints each bad row and imports nothing then."""
+    from pathlib import Path
+
+    from bot.config import Settings
+    from bot.services.activity_import import run_import
+
+    settings = _settings()
+    assert isinstance(settings, Settings)
+    return _with_unit_of_work(lambda uow: run_import(uow, settings, Path(args.file)))
+
+
 def _cmd_export(args: argparse.Namespace) -> int:
     """Write the cases opened in a date range, with their history, as XLSX, CSV or Open311 JSON."""
     from pathlib import Path
@@ -337,6 +349,10 @@ def build_parser() -> argparse.ArgumentParser:
         importer.add_argument("file")
         importer.add_argument("--skip-errors", action="store_true", help="import the good rows, skip the bad ones")
         importer.set_defaults(func=_cmd_import)
+
+    activities = sub.add_parser("import-activities", help="publish activities from a YAML or CSV file (all or nothing)")
+    activities.add_argument("file")
+    activities.set_defaults(func=_cmd_import_activities)
 
     export = sub.add_parser("export", help="write cases with their history (XLSX, CSV or Open311 JSON)")
     export.add_argument("--from", dest="start", required=True, help="first day, e.g. 2026-10-01 (community time)")

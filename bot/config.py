@@ -9,6 +9,8 @@ import yaml
 from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.activity_rules import ActivityRules, PointRules  # issue 7
+
 DEFAULT_RULES = Path(__file__).parent / "data" / "community.yaml"
 
 
@@ -177,6 +179,8 @@ class CommunityRules(BaseModel):
     # issue 6 (digest schedule, rating reminder, return visits):
     wall: WallRules = Field(default_factory=lambda: WallRules())
     # issue 7 (announcements, points rules):
+    activities: ActivityRules = ActivityRules()
+    points: PointRules = PointRules()
     # issue 10 (private reports):
     private: PrivateReportRules = Field(default_factory=lambda: PrivateReportRules())
 

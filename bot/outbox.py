@@ -170,7 +170,8 @@ class OutboxSender:
         self._in_flight_rows: set[int] = set()
         self._slots = asyncio.Semaphore(self.concurrency)
         self._recovered = False
-        self._next_start = 0.0
+        self._follower = False
+        self._starts: deque[float] = deque()
 
     def notify(self) -> None:
         """Wake the sender: something was committed to the outbox."""
@@ -178,11 +179,18 @@ class OutboxSender:
 
     async def run(self) -> None:
         """Deliver until stopped; finishes the sends already in flight before returning."""
+        # A process that just stopped may have used this second's budget: start one second later.
+        self.pacer.pause_all(1.0)
         while not self._stopping:
             self._wake.clear()
             if self.leader is not None and not await self.leader():
-                await asyncio.sleep(2.0)  # another instance sends; take over if it goes away
+                self._follower = True  # another instance sends; take over if it goes away
+                await asyncio.sleep(2.0)
                 continue
+            if self._follower:  # taking over: as after a restart, recover its copies in flight and wait 1 s
+                self._follower = False
+                self._recovered = False
+                self.pacer.pause_all(1.0)
             try:
                 delay = await self.drain_once()
             except Exception:
@@ -242,12 +250,7 @@ class OutboxSender:
             held.add(chat)
             free -= 1
             starting.append((message, target))
-        at_most_once = [m.id or 0 for m, _ in starting if self._at_most_once(m)]
-        if at_most_once:
-            async with self.uow() as uow:
-                await uow.broadcasts.mark_in_flight(at_most_once)
-                await uow.commit()
-            self._in_flight_rows.update(at_most_once)
+        self._in_flight_rows.update(m.id or 0 for m, _ in starting if self._at_most_once(m))
         for message, target in starting:
             self._in_flight[message.chat_id] = asyncio.create_task(self._deliver(message, target))
         return max(wait, 0.01)
@@ -288,23 +291,36 @@ class OutboxSender:
             self._wake.set()
 
     async def _start_gate(self) -> None:
-        """Space request starts evenly (1/per_second apart) and honour a global 429 pause.
+        """Let a request leave only when it keeps ``per_second`` in every second of *actual* starts.
 
-        The pacer counts a send when it is dispatched; this gate makes the requests themselves leave
-        evenly, so a busy event loop cannot bunch a second's sends into a burst Telegram would refuse.
+        The pacer counts a send when it is dispatched; this gate counts it when the request really
+        leaves (a busy event loop cannot bunch a second's sends into a burst Telegram would refuse),
+        spaces starts at least half an interval apart, and honours a global 429 pause.
         """
+        per_second = self.limits.per_second
         while True:
             now = self.pacer.now()
-            start = max(now, self._next_start, self.pacer.paused_until)
+            starts = self._starts
+            while starts and starts[0] <= now - 1.0:
+                starts.popleft()
+            moments = [now, self.pacer.paused_until]
+            if starts:
+                moments.append(starts[-1] + 0.5 / per_second)
+            if len(starts) >= per_second:
+                moments.append(starts[len(starts) - per_second] + 1.0)
+            start = max(moments)
             if start <= now:
-                self._next_start = now + 1.0 / self.limits.per_second
+                starts.append(now)
                 return
-            self._next_start = max(self._next_start, now)
             await asyncio.sleep(start - now)
 
     async def _attempt(self, message: OutgoingMessage, target: tuple[int, int] | str | None) -> None:
         oid = message.id or 0
         await self._start_gate()
+        if self._at_most_once(message):  # from here on a crash leaves the copy uncertain, never resent
+            async with self.uow() as uow:
+                await uow.broadcasts.mark_in_flight([oid])
+                await uow.commit()
         try:
             if message.kind == OutboxKind.EDIT:
                 message_id = message.target_message_id

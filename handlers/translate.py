@@ -94,7 +94,7 @@ def incoming(message: Any, update_id: int | None, *, edited: bool = False) -> In
 def press(query: Any, update_id: int | None) -> ButtonPress | None:
     """A ButtonPress, or None when the button's message is no longer accessible."""
     message = query.message
-    if message is None:
+    if message is None or getattr(message, "chat", None) is None:
         return None
     return ButtonPress(
         update_id=update_id,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import String, case, cast, func, literal, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -25,6 +25,8 @@ from storage.models import (
     ActivityRow,
     ActivitySignupRow,
     BroadcastRow,
+    CaseEventRow,
+    CaseRow,
     LeaderboardConsentRow,
     OutboxRow,
     PointEntryRow,
@@ -133,6 +135,22 @@ class SqlBroadcastRepository(_Repo):
         )
         return [int(r) for r in rows]
 
+    async def coalesce_edit(self, chat_id: int, message_id: int, text: str) -> bool:
+        """Put ``text`` into an edit of that message still waiting to be sent; False when there is none."""
+        result = await self.s.execute(
+            update(OutboxRow)
+            .where(
+                OutboxRow.chat_id == chat_id,
+                OutboxRow.target_message_id == message_id,
+                OutboxRow.kind == "edit",
+                OutboxRow.status == OutboxStatus.PENDING.value,
+                OutboxRow.attempts == 0,
+            )
+            .values(text=text)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
     async def delivery(self, ref: str) -> Delivery:
         """Counts of the outbox rows under ``ref`` by status, with the failures (chat id, reason)."""
         counts = dict(
@@ -179,6 +197,7 @@ def _activity(row: ActivityRow) -> Activity:
         status=ActivityStatus(row.status),
         next_notice_at=row.next_notice_at,
         notices_sent=row.notices_sent or 0,
+        shown=row.shown or "",
     )
 
 
@@ -216,6 +235,7 @@ class SqlActivityRepository(_Repo):
         row.status = activity.status.value
         row.next_notice_at = activity.next_notice_at
         row.notices_sent = activity.notices_sent
+        row.shown = activity.shown
 
     async def get(self, activity_id: int, *, for_update: bool = False) -> Activity | None:
         """An activity by id (locked against concurrent sign-ups with ``for_update`` on PostgreSQL)."""
@@ -253,6 +273,20 @@ class SqlActivityRepository(_Repo):
             query = query.with_for_update(skip_locked=True)
         return [_activity(row) for row in await self.s.scalars(query)]
 
+    async def series_to_roll(self, now: datetime, limit: int = 50) -> list[Activity]:
+        """Open recurring activities whose occurrence has started: the next one is due to be created."""
+        rows = await self.s.scalars(
+            select(ActivityRow)
+            .where(
+                ActivityRow.status == ActivityStatus.OPEN.value,
+                ActivityRow.rule.is_not(None),
+                ActivityRow.starts_at <= now,
+            )
+            .order_by(ActivityRow.starts_at)
+            .limit(limit)
+        )
+        return [_activity(row) for row in rows]
+
     async def upcoming(self, community_id: int, now: datetime, limit: int = 20) -> list[Activity]:
         """Open activities that have not started, soonest first."""
         rows = await self.s.scalars(
@@ -274,6 +308,11 @@ class SqlActivityRepository(_Repo):
                 ActivitySignupRow.activity_id == activity_id, ActivitySignupRow.user_id == user_id
             )
         )
+        return _signup(row) if row else None
+
+    async def signup(self, signup_id: int) -> Signup | None:
+        """A sign-up by id."""
+        row = await self.s.get(ActivitySignupRow, signup_id)
         return _signup(row) if row else None
 
     async def save_signup(self, signup: Signup) -> Signup:
@@ -365,6 +404,29 @@ class SqlPointsRepository(_Repo):
             .limit(limit)
         )
         return [(int(uid), str(name), int(points), consent is not None) for uid, name, points, consent in rows.all()]
+
+    async def resolved_since(self, since: datetime, limit: int = 500) -> list[tuple[int, int, str, int, str]]:
+        """(case id, number, category, resolver id, resolver name) of cases resolved since ``since``, not yet credited.
+
+        Credits carry ``source = case:<case id>``; the case number is what people read.
+        """
+        rows = await self.s.execute(
+            select(CaseRow.id, CaseRow.number, CaseRow.category, CaseEventRow.actor_id, CaseEventRow.actor_name)
+            .join(CaseRow, CaseRow.id == CaseEventRow.case_id)
+            .outerjoin(PointEntryRow, PointEntryRow.source == literal("case:") + cast(CaseEventRow.case_id, String))
+            .where(
+                CaseEventRow.kind == "resolved",
+                CaseEventRow.at >= since,
+                CaseEventRow.actor_id.is_not(None),
+                PointEntryRow.id.is_(None),
+            )
+            .order_by(CaseEventRow.id)
+            .limit(limit)
+        )
+        return [
+            (int(cid), int(number), str(cat), int(actor), str(name or actor))
+            for cid, number, cat, actor, name in rows.all()
+        ]
 
     async def set_consent(self, user_id: int, agreed: bool, at: datetime) -> None:
         """Agree (or stop agreeing) to be named on the leaderboard."""

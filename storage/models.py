@@ -378,6 +378,7 @@ class ActivityRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     next_notice_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     notices_sent: Mapped[int] = mapped_column(Integer, default=0)
+    shown: Mapped[str] = mapped_column(String(32), default="")
     __table_args__ = (Index("ix_activities_notice", "status", "next_notice_at"),)
 
 

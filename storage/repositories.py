@@ -421,6 +421,36 @@ class SqlCaseRepository(_Repo):
         )
         return int(count or 0)
 
+    async def set_reminders(self, cases: Sequence[Case]) -> None:
+        """Write back the reminder state of many cases in one executemany statement."""
+        if not cases:
+            return
+        table = CaseRow.__table__
+        await self.s.execute(
+            update(table)
+            .where(table.c.id == bindparam("case_id"))
+            .values(
+                reminder_stage=bindparam("stage"),
+                next_reminder_at=bindparam("next_at"),
+                escalation_level=bindparam("level"),
+            ),
+            [
+                {"case_id": c.id, "stage": c.reminder_stage, "next_at": c.next_reminder_at, "level": c.escalation_level}
+                for c in cases
+            ],
+        )
+
+    async def supporter_counts(self, case_ids: Sequence[int]) -> dict[int, int]:
+        """Supporters per case for many cases in one query (cases without any are left out)."""
+        if not case_ids:
+            return {}
+        rows = await self.s.execute(
+            select(CaseSupporterRow.case_id, func.count())
+            .where(CaseSupporterRow.case_id.in_(list(case_ids)))
+            .group_by(CaseSupporterRow.case_id)
+        )
+        return {case_id: int(n) for case_id, n in rows}
+
     async def set_reminder(self, case: Case) -> None:
         """Write back only a case's reminder state (stage, next reminder, escalation level)."""
         await self.s.execute(
@@ -722,6 +752,27 @@ class SqlOutboxRepository(_Repo):
         self.queued += 1
         message.id = row.id
         return row.id
+
+    async def add_many(self, messages: Sequence[OutgoingMessage]) -> int:
+        """Queue many messages in one statement (ids are not needed back); returns how many."""
+        if not messages:
+            return 0
+        rows = []
+        for message in messages:
+            if message.created_at is None:
+                raise ValueError("outgoing message needs created_at")
+            rows.append({
+                "kind": message.kind.value, "chat_id": message.chat_id, "text": message.text,
+                "buttons": _buttons_json(message.buttons), "reply_to_message_id": message.reply_to_message_id,
+                "force_reply": message.force_reply, "edit_of": message.edit_of,
+                "target_message_id": message.target_message_id, "ref": message.ref,
+                "status": OutboxStatus.PENDING.value, "attempts": 0, "created_at": message.created_at,
+                "not_before": message.not_before, "media_kind": message.media_kind.value if message.media_kind else None,
+                "media": message.media, "priority": message.priority,
+            })
+        await self.s.execute(insert(OutboxRow.__table__), rows)  # Core executemany: no ORM bookkeeping
+        self.queued += len(rows)
+        return len(rows)
 
     async def by_ref(self, ref: str) -> list[OutgoingMessage]:
         """Messages (queued or sent) with a reference, oldest first."""

@@ -67,8 +67,9 @@ class Delivery:
 
 
 class ActivityStatus(StrEnum):
-    """An activity is open for sign-ups, or cancelled."""
+    """An activity is drafted (previewed to its organiser), open for sign-ups, or cancelled."""
 
+    DRAFT = "draft"
     OPEN = "open"
     CANCELLED = "cancelled"
 
@@ -94,6 +95,8 @@ class Activity:
     status: ActivityStatus = ActivityStatus.OPEN
     next_notice_at: datetime | None = None
     notices_sent: int = 0
+    #: the sign-up count last shown on every announcement ("going/waiting"); a sweep refreshes the rest
+    shown: str = ""
 
     @property
     def ref(self) -> str:

@@ -46,6 +46,10 @@ class BroadcastRepository(Protocol):
         """Pending outbox rows marked in flight: a sender stopped while their request may have left."""
         ...
 
+    async def coalesce_edit(self, chat_id: int, message_id: int, text: str) -> bool:
+        """Put ``text`` into an edit of that message still waiting to be sent; False when there is none."""
+        ...
+
     async def delivery(self, ref: str) -> Delivery:
         """Counts of the outbox rows under ``ref`` by status, with the failures."""
         ...
@@ -74,12 +78,20 @@ class ActivityRepository(Protocol):
         """Open activities whose next announcement time has come."""
         ...
 
+    async def series_to_roll(self, now: datetime, limit: int = 50) -> list[Activity]:
+        """Open recurring activities whose occurrence has started: the next one is due to be created."""
+        ...
+
     async def upcoming(self, community_id: int, now: datetime, limit: int = 20) -> list[Activity]:
         """Open activities that have not started, soonest first."""
         ...
 
     async def signup_of(self, activity_id: int, user_id: int) -> Signup | None:
         """A member's sign-up for an activity."""
+        ...
+
+    async def signup(self, signup_id: int) -> Signup | None:
+        """A sign-up by id."""
         ...
 
     async def save_signup(self, signup: Signup) -> Signup:
@@ -110,6 +122,10 @@ class PointsRepository(Protocol):
         tuple[int, str, int, bool]
     ]:
         """(user id, name, points earned in [start, end), agreed to be named), best first."""
+        ...
+
+    async def resolved_since(self, since: datetime, limit: int = 500) -> list[tuple[int, int, str, int, str]]:
+        """(case id, number, category, resolver id, resolver name) of cases resolved since ``since``, not yet credited."""
         ...
 
     async def set_consent(self, user_id: int, agreed: bool, at: datetime) -> None:

@@ -142,6 +142,14 @@ class CaseRepository(Protocol):
         """How many cases of the community still need work."""
         ...
 
+    async def set_reminders(self, cases: Sequence[Case]) -> None:
+        """Write back the reminder state of many cases at once."""
+        ...
+
+    async def supporter_counts(self, case_ids: Sequence[int]) -> dict[int, int]:
+        """Supporters per case, for many cases at once."""
+        ...
+
     async def set_reminder(self, case: Case) -> None:
         """Write back only a case's reminder state."""
         ...
@@ -172,6 +180,10 @@ class OutboxRepository(Protocol):
 
     async def add(self, message: OutgoingMessage) -> int:
         """Queue a message; returns its outbox id."""
+        ...
+
+    async def add_many(self, messages: Sequence[OutgoingMessage]) -> int:
+        """Queue many messages at once (no ids back); returns how many."""
         ...
 
     async def by_ref(self, ref: str) -> list[OutgoingMessage]:

@@ -20,12 +20,14 @@ from bot.core.events import (
 from bot.core.flood import FloodGuard
 from bot.core.model import Chat, ChatKind, Member
 from bot.core.ports import UnitOfWork
+from bot.services.activities import ActivityService  # issue 7
 from bot.services.admin import AdminService
 from bot.services.base import Deps, Duplicate, Service
 from bot.services.broadcasts import BroadcastService  # issue 7
 from bot.services.cases import EXPLAIN_NOTE, RESOLVE_NOTE, CaseService
 from bot.services.feature import CommandHandler, DialogueHandler, Feature, PressHandler, Sweep
 from bot.services.intake import IntakeService
+from bot.services.points import PointsService  # issue 7
 from bot.services.private import PrivateReports  # issue 10
 from bot.services.relay import CaseFollowUp  # issue 10
 from bot.services.uploads import RosterUpload
@@ -70,9 +72,12 @@ class BotServices(Service):
         self.register(WallService(deps, self.cases, self.intake))
         # issue 7:
         self.register(BroadcastService(deps))
+        self.points = PointsService(deps)
+        self.register(self.points)
+        self.activities = ActivityService(deps, self.points)
+        self.register(self.activities)
         # issue 10:
-        # /report is shared with issue 6: with a period or in staff/admin groups it stays the period report
-        self.private = PrivateReports(deps, self.cases, self.admin, period_report=self._commands.pop("report", None))
+        self.private = PrivateReports(deps, self.cases, self.admin)
         self.intake.private_handler = self.private.take_private
         self.register(self.private)
         self.register(CaseFollowUp(deps, self.cases, self.private))
@@ -241,14 +246,6 @@ class BotServices(Service):
 
     # ---- command table -------------------------------------------------------------------------
 
-    async def _start(self, uow: UnitOfWork, member: Member, chat: Chat, cmd: Command) -> str:
-        if chat.kind == ChatKind.PRIVATE:
-            return self.t("start.private", name=member.name) + "\n\n" + self.admin.help(member, chat)
-        return self.admin.help(member, chat)
-
-    async def _help(self, uow: UnitOfWork, member: Member, chat: Chat, cmd: Command) -> str:
-        return self.admin.help(member, chat)
-
     async def _whoami(self, uow: UnitOfWork, member: Member, chat: Chat, cmd: Command) -> str:
         return await self.admin.whoami(uow, member)
 
@@ -272,9 +269,6 @@ class BotServices(Service):
         if not arg.isascii() or not arg.isdigit() or len(arg) > 9:
             raise BadInput("case.usage")
         return await self.cases.describe(uow, member, chat, int(arg))
-
-    async def _mycases(self, uow: UnitOfWork, member: Member, chat: Chat, cmd: Command) -> str:
-        return await self.cases.list_mine(uow, member)
 
     async def _keyword(self, uow: UnitOfWork, member: Member, chat: Chat, cmd: Command) -> str:
         return await self.admin.keyword(uow, member, cmd)

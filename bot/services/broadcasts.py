@@ -17,7 +17,16 @@ from bot.core.activities import IN_FLIGHT, Broadcast, BroadcastStatus, Delivery
 from bot.core.callbacks import CallbackData
 from bot.core.errors import BadInput, NotFound, PermissionDenied
 from bot.core.events import ButtonPress, Command, IncomingMessage, PressAnswer
-from bot.core.model import PRIORITY_BROADCAST, PRIORITY_LIVE, Button, Chat, Dialogue, MediaKind, Member
+from bot.core.model import (
+    PRIORITY_BROADCAST,
+    PRIORITY_LIVE,
+    Button,
+    Chat,
+    ChatKind,
+    Dialogue,
+    MediaKind,
+    Member,
+)
 from bot.core.ports import UnitOfWork
 from bot.services.audience import chat_names, resolve_audience
 from bot.services.feature import CommandHandler, DialogueHandler, Feature, PressHandler, Sweep
@@ -54,6 +63,8 @@ class BroadcastService(Feature):
         """``/broadcast <audience>[\\n<message>]``: a draft with its preview, or a prompt for the message."""
         if not self.is_admin(member):
             raise PermissionDenied("broadcast.not_admin")
+        if chat.kind not in (ChatKind.PRIVATE, ChatKind.ADMIN, ChatKind.STAFF):
+            raise BadInput("broadcast.where")  # a draft is never previewed in a residents' group
         head, _, body = cmd.args.partition("\n")
         if not head.strip():
             raise BadInput("broadcast.usage")

@@ -160,16 +160,22 @@ class CaseService(Service):
             return self.t("case.status_with_assignee", status=status, name=case.assignee_name)
         return status
 
-    async def _dispatch_text(self, uow: UnitOfWork, case: Case) -> str:
-        """The card staff see: full text and reporter, status, due time, how many are affected."""
-        supporters = await uow.cases.supporter_count(case.id or 0)
+    async def _dispatch_text(
+        self, uow: UnitOfWork, case: Case, *, supporters: int | None = None, building: str | None = None
+    ) -> str:
+        """The card staff see: full text and reporter, status, due time, how many are affected.
+
+        ``supporters`` and ``building`` may be given when the caller read them already (the sweep).
+        """
+        if supporters is None:
+            supporters = await uow.cases.supporter_count(case.id or 0)
         affected = "\n" + self.t("case.affected", count=supporters + 1) if supporters else ""
         return self.t(
             "case.dispatch_card",
             urgent=self.t("case.urgent_mark") if case.urgent else "",
             number=case.number,
             category=self.category_name(case.category),
-            building=await self._building_name(uow, case),
+            building=building if building is not None else await self._building_name(uow, case),
             text=shorten(case.text, 1500),
             reporter=case.reporter_name,
             status=self._status_line(case),
@@ -438,7 +444,8 @@ class CaseService(Service):
             number=case.number,
             category=self.category_name(case.category),
             building=await self._building_name(uow, case),
-            note=mask_text(case.resolution_note or ""),
+            # a dispute is never detailed in public, not even through the staff member's note
+            note=self.t("echo.dispute_note") if case.category == "dispute" else mask_text(case.resolution_note or ""),
             role=self.role_name(member.main_role()),
             name=member.name,
             took=self.deps.texts.duration(took.total_seconds()),
@@ -505,7 +512,9 @@ class CaseService(Service):
         case = await uow.cases.by_number(community.id, number)
         if case is None:
             raise NotFound("error.case_number_not_found", number=number)
-        full = (member.is_staff or self.is_admin(member)) and chat.kind in (
+        # Full details (text, reporter) only for staff who may work on this building's cases, in staff or
+        # private chats; a building head of another building sees what the public sees.
+        full = (member.can_work_on(case.building_id) or self.is_admin(member)) and chat.kind in (
             ChatKind.STAFF,
             ChatKind.ADMIN,
             ChatKind.PRIVATE,
@@ -530,6 +539,8 @@ class CaseService(Service):
         for event in await uow.cases.events(case.id or 0):
             # in public only staff are named; residents (reporter, +1s, raters) stay anonymous
             who = event.actor_name if full or event.kind in STAFF_EVENTS else self.t("case.reporter_masked")
+            if event.kind == "passed":  # 转派: who passed it to whom, for staff; no names in public
+                who = f"{event.actor_name} → {event.note}" if full else ""
             note = ""
             if event.note and event.kind in ("resolved", "explained"):
                 note = "：" + (event.note if full else mask_text(event.note))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bot.core.duty import Shift
@@ -24,6 +24,14 @@ class StaffSnapshot:
     grid_of: dict[int, int | None]
     on_duty: list[tuple[Shift, Member]]
     admin_ids: frozenset[int]
+    #: (role, scope kind, scope id) → members, built once so each lookup is a few dict reads.
+    _by_scope: dict[tuple[Role, ScopeKind, int | None], list[Member]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for member in self.staff:
+            for grant in member.roles:
+                scope_id = None if grant.scope_kind == ScopeKind.COMMUNITY else grant.scope_id
+                self._by_scope.setdefault((grant.role, grant.scope_kind, scope_id), []).append(member)
 
     def holders(self, target: str, building_id: int | None) -> list[Member]:
         """The people a route or ladder rung names for a building (as DutyService.holders)."""
@@ -31,18 +39,15 @@ class StaffSnapshot:
         if target == "duty":
             return [m for shift, m in self.on_duty if _covers_area(shift, building_id, grid_id)]
         role = Role(target)
-        found = [
-            m for m in self.staff
-            if any(
-                g.role == role
-                and (
-                    g.scope_kind == ScopeKind.COMMUNITY
-                    or (g.scope_kind == ScopeKind.BUILDING and g.scope_id == building_id and building_id is not None)
-                    or (g.scope_kind == ScopeKind.GRID and g.scope_id == grid_id and grid_id is not None)
-                )
-                for g in m.roles
-            )
-        ]
+        keys = [(role, ScopeKind.COMMUNITY, None)]
+        if building_id is not None:
+            keys.append((role, ScopeKind.BUILDING, building_id))
+        if grid_id is not None:
+            keys.append((role, ScopeKind.GRID, grid_id))
+        found: list[Member] = []
+        for key in keys:
+            found.extend(m for m in self._by_scope.get(key, ()) if m not in found)
+        found.sort(key=lambda m: self.staff.index(m))  # the order of the staff list, as before
         if role == Role.ADMIN:
             found += [m for m in self.staff if m.user_id in self.admin_ids and m not in found]
         return found

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot.core.callbacks import CallbackData
@@ -58,14 +58,10 @@ def deep_link(username: str, building_id: int) -> str:
 class PrivateReports(Feature):
     """Private intake, the building asked once, /report, /mybuilding, deep links and /open for staff."""
 
-    def __init__(
-        self, deps: Deps, cases: CaseService, admin: AdminService, period_report: CommandHandler | None = None
-    ) -> None:
+    def __init__(self, deps: Deps, cases: CaseService, admin: AdminService) -> None:
         super().__init__(deps)
         self.cases = cases
         self.admin = admin
-        # /report with a period (week|month|quarter) or in a staff/admin group is another feature's report
-        self.period_report = period_report
 
     def commands(self) -> dict[str, CommandHandler]:
         """/start (deep link), /help (with the 私信报事 button), /report, /mybuilding, /open."""
@@ -91,7 +87,7 @@ class PrivateReports(Feature):
 
     # ---- helpers -------------------------------------------------------------------------------
 
-    def _expires(self) -> Any:
+    def _expires(self) -> datetime:
         return self.deps.clock.now() + timedelta(minutes=self.deps.rules.private.wait_minutes)
 
     def _link_button(self, building_id: int | None) -> list[list[Button]]:
@@ -131,7 +127,7 @@ class PrivateReports(Feature):
         places = self.deps.rules.private.building_locations
         if not places:
             return None
-        nearest = min(distance_km(location, tuple(p)) for p in places.values())  # type: ignore[arg-type]
+        nearest = min(distance_km(location, (lat, lon)) for lat, lon in places.values())
         if nearest <= self.deps.rules.private.max_distance_km:
             return None
         return self.t("private.location_far", km=f"{nearest:.1f}")
@@ -285,6 +281,8 @@ class PrivateReports(Feature):
             # these steps are answered with the buttons; words sent meanwhile are kept with the report
             if text and not data.get("guided"):
                 data["text"] = (data.get("text", "") + "\n" + text).strip()
+            elif text and d.step == "category" and not data.get("text"):
+                data["text"], data["msg"] = text, event.message_id  # the guided flow will not ask for it again
             await uow.dialogues.put(d)
             key = "private.pick_building_first" if d.step == "building" else "report_flow.use_buttons"
             await self.queue(uow, chat.chat_id, self.t(key), reply_to=event.message_id)
@@ -446,6 +444,9 @@ class PrivateReports(Feature):
         if d is not None and d.kind == REPORT and d.step == "building":
             d.data["building"] = data.target_id
             d.step = ""
+            if not data.target_id:
+                community = await self.community(uow)
+                await self.queue(uow, chat.chat_id, self.t("private.no_building_picked", community=community.name))
             await self._advance(uow, member, chat, d)
         elif data.target_id:
             await self.queue(uow, chat.chat_id, self.t("private.building_set", building=name))
@@ -498,9 +499,7 @@ class PrivateReports(Feature):
         return None
 
     async def _report(self, uow: UnitOfWork, member: Member, chat: Chat, cmd: Command) -> str | None:
-        """/report: start the guided flow in a private chat (with a period: the period report, if any)."""
-        if self.period_report is not None and (cmd.args.strip() or chat.kind in (ChatKind.STAFF, ChatKind.ADMIN)):
-            return await self.period_report(uow, member, chat, cmd)
+        """/report: start the guided flow in a private chat (staff figures are /reports)."""
         if chat.kind != ChatKind.PRIVATE:
             buttons = self._link_button(chat.building_id)
             if buttons:

@@ -7,7 +7,7 @@ that has ended is never dropped: the bot says so and takes it as a new report.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot.core.callbacks import CallbackData
 from bot.core.errors import InvalidTransition, NotFound, PermissionDenied
@@ -121,7 +121,7 @@ class CaseFollowUp(Feature):
 
     # ---- comments and photos on an open case ---------------------------------------------------
 
-    def _expires(self) -> object:
+    def _expires(self) -> datetime:
         return self.deps.clock.now() + timedelta(minutes=self.deps.rules.dialogue_minutes)
 
     async def _ask_comment(
@@ -131,7 +131,7 @@ class CaseFollowUp(Feature):
         if not case.is_active:
             raise InvalidTransition("private.case_closed", number=case.number)
         await uow.dialogues.put(
-            Dialogue(press.chat.chat_id, member.user_id, COMMENT, case.id, expires_at=self._expires())  # type: ignore[arg-type]
+            Dialogue(press.chat.chat_id, member.user_id, COMMENT, case.id, expires_at=self._expires())
         )
         await self.queue(uow, press.chat.chat_id, self.t("private.ask_comment", number=case.number), force_reply=True)
         return PressAnswer(self.t("private.ask_comment_toast"))
@@ -188,7 +188,7 @@ class CaseFollowUp(Feature):
         if not case.is_active:
             raise InvalidTransition("relay.closed", number=case.number)
         await uow.dialogues.put(
-            Dialogue(press.chat.chat_id, member.user_id, RELAY, case.id, expires_at=self._expires(), step="staff")  # type: ignore[arg-type]
+            Dialogue(press.chat.chat_id, member.user_id, RELAY, case.id, expires_at=self._expires(), step="staff")
         )
         await self.queue(uow, press.chat.chat_id, self.t("relay.ask_staff", name=member.name, number=case.number),
                          force_reply=True)
@@ -200,7 +200,7 @@ class CaseFollowUp(Feature):
         if not case.is_active:
             raise InvalidTransition("relay.closed", number=case.number)
         await uow.dialogues.put(
-            Dialogue(press.chat.chat_id, member.user_id, RELAY, case.id, expires_at=self._expires(), step="reporter")  # type: ignore[arg-type]
+            Dialogue(press.chat.chat_id, member.user_id, RELAY, case.id, expires_at=self._expires(), step="reporter")
         )
         await self.queue(uow, press.chat.chat_id, self.t("relay.ask_reporter", number=case.number), force_reply=True)
         return PressAnswer(self.t("relay.write_toast"))

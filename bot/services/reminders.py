@@ -11,10 +11,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 from bot.config import CategoryRule
 from bot.core.duty import Shift, in_quiet_hours, parse_clock, quiet_hours_end
-from bot.core.model import Button, Case, CaseEvent, ChatKind, Member
+from bot.core.model import Button, Case, CaseEvent, Chat, ChatKind, Member, OutgoingMessage
 from bot.core.ports import UnitOfWork
 from bot.core.roles import ScopeKind
 from bot.core.states import CaseStatus
@@ -48,6 +49,12 @@ class ReminderService(Service):
         super().__init__(deps)
         self.duty = duty or DutyService(self.deps)
         self._staff: StaffSnapshot | None = None
+        # During a sweep batch: messages and reminder states are written in bulk at its end, and the
+        # cards' building names and +1 counts are read once for the whole batch.
+        self._outgoing: list[OutgoingMessage] | None = None
+        self._buildings: dict[int, str] = {}
+        self._supporters: dict[int, int] = {}
+        self._staff_chats: list[Chat] | None = None
 
     async def _holders(self, uow: UnitOfWork, target: str, building_id: int | None) -> list[Member]:
         if self._staff is not None:
@@ -69,13 +76,35 @@ class ReminderService(Service):
         for _ in range(50):
             async with self.deps.uow() as uow:
                 batch = await uow.cases.due_for_reminder(self.deps.clock.now(), SWEEP_BATCH, lock=lock)
-                self._staff = await self.duty.snapshot(uow) if batch else None
-                for case in batch:
-                    acted += await self._act(uow, case)
+                if batch:
+                    self._staff = await self.duty.snapshot(uow)
+                    community = await self.community(uow)
+                    self._buildings = {b.id: b.name for b in await uow.buildings.list(community.id)}
+                    self._supporters = await uow.cases.supporter_counts([c.id for c in batch if c.id])
+                    self._staff_chats = await uow.chats.of_kind(community.id, ChatKind.STAFF)
+                self._outgoing = []
+                try:
+                    for case in batch:
+                        acted += await self._act(uow, case)
+                    await uow.outbox.add_many(self._outgoing)
+                    await uow.cases.set_reminders(batch)
+                finally:
+                    self._outgoing, self._staff, self._staff_chats = None, None, None
                 await uow.commit()
             if len(batch) < SWEEP_BATCH:
                 break
         return acted
+
+    async def queue(self, uow: UnitOfWork, chat_id: int, text: str, **kw: Any) -> int:
+        """Queue a message; inside a sweep batch it is held and written with the batch (no id: 0)."""
+        if self._outgoing is None:
+            return await super().queue(uow, chat_id, text, **kw)
+        reply_to = kw.pop("reply_to", None)
+        self._outgoing.append(OutgoingMessage(
+            chat_id=chat_id, text=text, reply_to_message_id=reply_to, buttons=kw.pop("buttons", None) or [],
+            created_at=self.deps.clock.now(), **kw,
+        ))
+        return 0
 
     def _quiet(self, now: datetime) -> datetime | None:
         """The end of the quiet hours when ``now`` falls in them."""
@@ -89,12 +118,10 @@ class ReminderService(Service):
         now = self.deps.clock.now()
         rule = self.deps.rules.rule_for(case.category)
         if not case.is_active:
-            case.next_reminder_at = None
-            await uow.cases.set_reminder(case)
+            case.next_reminder_at = None  # written back with the batch
             return 0
         if not case.urgent and (morning := self._quiet(now)) is not None:
             case.next_reminder_at = morning  # held until the quiet hours end; the stage is kept
-            await uow.cases.set_reminder(case)
             return 0
         stage = case.reminder_stage
         while (after := stage_time(case, rule, stage + 1)) is not None and after <= now:
@@ -104,7 +131,6 @@ class ReminderService(Service):
         case.next_reminder_at = stage_time(case, rule, case.reminder_stage)
         if stage >= OVERDUE and case.escalation_level >= len(rule.ladder) - 1:
             case.next_reminder_at = None  # the top of the ladder has been told; nobody left to chase
-        await uow.cases.set_reminder(case)
         return acted
 
     async def _remind(self, uow: UnitOfWork, case: Case, rule: CategoryRule, stage: int) -> int:
@@ -114,9 +140,11 @@ class ReminderService(Service):
         buttons = cases._dispatch_buttons(case)
         cached: list[str] = []
 
-        async def card() -> str:  # built only when somebody is told: it costs two queries
+        async def card() -> str:  # built only when somebody is told, from what the batch read once
             if not cached:
-                cached.append(await cases._dispatch_text(uow, case))
+                building = self._buildings.get(case.building_id or 0)
+                supporters = self._supporters.get(case.id or 0, 0)
+                cached.append(await cases._dispatch_text(uow, case, supporters=supporters, building=building))
             return cached[0]
 
         unclaimed = case.status in (CaseStatus.OPEN, CaseStatus.REOPENED)
@@ -207,7 +235,10 @@ class ReminderService(Service):
             return
         community = await self.community(uow)
         mention = self.t("remind.mention", names="、".join(mention_of(p) for p in unreachable))
-        for chat in await uow.chats.of_kind(community.id, ChatKind.STAFF):
+        staff_chats = self._staff_chats
+        if staff_chats is None:
+            staff_chats = await uow.chats.of_kind(community.id, ChatKind.STAFF)
+        for chat in staff_chats:
             await self.queue(uow, chat.chat_id, mention + "\n" + text, buttons=buttons, ref=ref)
 
     # ---- shifts --------------------------------------------------------------------------------

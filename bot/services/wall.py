@@ -93,13 +93,10 @@ class WallService(Feature):
         self.files_dir = files_dir or Path(tempfile.gettempdir()) / "residents-bot"
 
     def commands(self) -> dict[str, CommandHandler]:
-        """/wall, /echo, /report (/reports), /export, /named."""
-        # /report is shared with the residents' guided report (issue 10): BotServices hands our handler to
-        # it for /report with a period or in staff groups; /reports always means the staff figures.
+        """/wall, /echo, /reports, /export, /named (/report is the residents' guided report, issue 10)."""
         return {
             "wall": self._wall,
             "echo": self._echo,
-            "report": self._report,
             "reports": self._report,
             "export": self._export,
             "named": self._named,

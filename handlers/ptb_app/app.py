@@ -81,7 +81,7 @@ class PtbAdapter:
         async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             """Route a message to migration, a command, or intake."""
             message = update.effective_message
-            if message is None:
+            if message is None or message.chat is None:  # PTB accepts a message without its chat
                 return
             if update.edited_message is not None:
                 await services.handle_message(translate.incoming(message, update.update_id, edited=True))
@@ -109,7 +109,7 @@ class PtbAdapter:
 
         async def on_membership(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             """Keep track of the chats the bot is in."""
-            if update.my_chat_member is not None:
+            if update.my_chat_member is not None and update.my_chat_member.chat is not None:
                 await services.handle_membership(translate.membership(update.my_chat_member, update.update_id))
 
         async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

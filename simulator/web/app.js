@@ -575,6 +575,18 @@ function renderBody(message) {
     box.append(link, size);
     body.appendChild(box);
   }
+  if (message.forward_origin) {
+    const origin = document.createElement("div");
+    origin.className = "muted";
+    origin.textContent = `↪ 转发自 ${message.forward_origin.sender_user_name || "其他聊天"}`;
+    body.appendChild(origin);
+  }
+  if (message.location) {
+    const pin = document.createElement("div");
+    pin.className = "doc";
+    pin.textContent = `📍 ${message.location.latitude.toFixed(5)}, ${message.location.longitude.toFixed(5)}`;
+    body.appendChild(pin);
+  }
   if (message.sticker) {
     const sticker = document.createElement("div");
     sticker.className = "sticker";
@@ -647,6 +659,14 @@ function renderKeyboard(chatId, message) {
         link.target = "_blank";
         link.rel = "noopener noreferrer";
         link.textContent = button.text;
+        const deepLink = /^https:\/\/t\.me\/[A-Za-z0-9_]+\?start=([A-Za-z0-9_-]{1,64})$/.exec(button.url);
+        if (deepLink) {
+          // a t.me deep link to the bot: open the private chat here, as Telegram would, with /start <param>
+          link.addEventListener("click", (event) => {
+            event.preventDefault();
+            startWithBot(deepLink[1]);
+          });
+        }
         rowEl.appendChild(link);
         continue;
       }
@@ -689,6 +709,18 @@ async function press(chatId, message, button, el) {
     toast(`按钮没有按成：${err.message}`);
   } finally {
     setTimeout(() => el.classList.remove("pending"), 1500);
+  }
+}
+
+async function startWithBot(param) {
+  if (!state.me) return toast("先在左上角选择“我是谁”");
+  try {
+    const sent = await api("/_sim/send_message", { chat_id: state.me, user_id: state.me, text: `/start ${param}` });
+    await refreshChat(state.me);
+    selectChat(state.me);
+    upsertMessage(state.me, sent, false);
+  } catch (err) {
+    toast(`没能打开私聊：${err.message}`);
   }
 }
 

@@ -57,3 +57,11 @@ def test_duration_reads_naturally() -> None:
     assert catalog.duration(135 * 60) == "2小时15分"
     assert catalog.duration(30) == "1分钟"
     assert catalog.duration(26 * 3600) == "1天2小时"
+
+
+async def test_every_command_has_a_menu_description(core) -> None:  # type: ignore[no-untyped-def]
+    """setMyCommands shows these in Telegram's menu: a missing one would show the raw key."""
+    for locale in SUPPORTED_LOCALES:
+        catalog = Catalog(locale)
+        missing = [name for name in core.services.command_names if not catalog.has(f"commands.{name}")]
+        assert not missing, (locale, missing)

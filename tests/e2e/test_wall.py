@@ -1,10 +1,13 @@
-"""Rating with 基本满意 and a comment, the say-it wall, and a return visit that reopens the problem as a new
-case, through the real aiogram / python-telegram-bot clients and the simulator."""
+"""Rating with 基本满意 and a comment, the say-it wall, a return visit that reopens the problem as a new case,
+and the admin's export file and report chart, through the real aiogram / python-telegram-bot clients and the
+simulator."""
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from bot.services.wall import WallService
-from tests.e2e.conftest import NEIGHBOUR_ID, RESIDENT_ID, VOLUNTEER_ID, World
+from tests.e2e.conftest import ADMIN_ID, NEIGHBOUR_ID, RESIDENT_ID, VOLUNTEER_ID, World
 
 
 async def test_basic_rating_comment_wall_and_return_visit_reopening(world: World) -> None:
@@ -51,3 +54,18 @@ async def test_basic_rating_comment_wall_and_return_visit_reopening(world: World
     assert card["reply_to_message"]["message_id"] == report["message_id"]
     await client.wait_for_edit(w.building, visit["message_id"], lambda m: "已重新登记为 #2" in m["text"])
     await client.wait_for_bot_message(w.staff, lambda m: "#2" in m["text"] and "原 #1" in m["text"])
+
+
+async def test_admin_gets_the_export_file_and_the_report_chart_privately(world: World) -> None:
+    w, client = world, world.client
+    await w.reply_of(w.building, await w.say(w.building, RESIDENT_ID, "3栋电梯坏了"))
+    month = w.runner.core.deps.clock.now().astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")
+    refused = await w.reply_of(w.building, await w.say(w.building, RESIDENT_ID, f"/export {month}"))
+    assert refused["text"] == "只有社区管理员可以这样操作。"
+    await w.say(ADMIN_ID, ADMIN_ID, f"/export {month}")
+    document = await client.wait_for_bot_message(ADMIN_ID, lambda m: "document" in m)
+    assert document["document"]["file_name"].endswith(".xlsx") and document["caption"].endswith("的事项 1 件（含经过）。")
+    await w.say(ADMIN_ID, ADMIN_ID, "/reports week")
+    await client.wait_for_bot_message(ADMIN_ID, lambda m: (m.get("text") or "").startswith("📊 周调度"))
+    chart = await client.wait_for_bot_message(ADMIN_ID, lambda m: "photo" in m)
+    assert chart["caption"].startswith("图表：按类别统计")

@@ -18,8 +18,19 @@ HELD_OUT = [
     ("dev_fresh2.tsv", 0.95, 0.95, 0.80),
     ("dev_fresh3.tsv", 0.95, 0.95, 0.80),
     ("dev_fresh4.tsv", 0.95, 0.95, 0.80),
+    # written as an unseen check; looked at only to choose scoring.dominance (round 6)
+    ("dev_fresh5.tsv", 0.92, 0.90, 0.75),
+    # round 6: first measured untouched, then tuned on (first looks in nlp/README.md)
+    ("dev_fresh6.tsv", 0.97, 0.97, 0.95),
+    ("dev_formal2.tsv", 0.95, 0.95, 0.90),
+    ("dev_formal3.tsv", 0.95, 0.95, 0.90),
+    ("dev_formal4.tsv", 0.95, 0.95, 0.92),
+    ("dev_formal5.tsv", 0.95, 0.95, 0.88),
+    ("dev_formal6.tsv", 0.93, 0.95, 0.88),
+    ("dev_formal7.tsv", 0.83, 0.95, 0.90),
+    ("dev_formal8.tsv", 0.93, 0.95, 0.85),
     # never tuned on: its first look is the honest estimate for new text; the floor only guards it
-    ("dev_fresh5.tsv", 0.92, 0.90, 0.68),
+    ("dev_fresh7.tsv", 0.90, 0.90, 0.76),
 ]
 
 

@@ -196,3 +196,38 @@ def test_codes_are_in_priority_order(classifier: KeywordClassifier) -> None:
     assert classifier.codes == (
         "safety", "care", "repair", "dispute", "parking", "sanitation", "property", "consult", "suggestion", "other"
     )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("锦绣山水小区业主投诉楼上夜间跳绳声音过大", "dispute"),  # 山水小区 is a name, not 水小
+        ("碧水蓝天小区门口的垃圾桶满了没人清理", "sanitation"),
+        ("某小区物业以欠物业费为由限制业主门禁", "property"),  # far stronger than the topic word 门禁
+        ("下水井盖附近一股臭味，夏天更严重", "sanitation"),  # a smell, not a missing cover
+    ],
+)
+def test_place_names_and_topic_words_do_not_decide(
+    classifier: KeywordClassifier, text: str, category: str
+) -> None:
+    assert classifier.classify(text).category == category
+
+
+def test_a_stove_that_will_not_light_is_no_fire(classifier: KeywordClassifier) -> None:
+    verdict = classifier.classify("燃气灶打不着火，燃气公司说是管道压力问题")
+    assert not verdict.urgent
+    assert verdict.category == "repair"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "楼上的小朋友钢琴弹得越来越好了",
+        "下雨了，谁家的被子还晾在外面，赶紧收",
+        "请问谁家有梯子借用一下",
+        "今年物业费交了吗？我已经在手机上交好了",
+        "物业已经把楼道的杂物清理了，干净多了",
+    ],
+)
+def test_praise_favours_and_done_chores_are_chat(classifier: KeywordClassifier, text: str) -> None:
+    assert classifier.classify(text).category == NONE

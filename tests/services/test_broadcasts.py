@@ -50,6 +50,8 @@ async def test_refusals_are_clear_and_nothing_is_drafted(core: Core, ev: Events)
     assert "只有社区管理员" in await last_text(core)
     await s.handle_command(ev.command(ADMIN_PM, ADMIN, "broadcast", ""))
     assert "用法：/broadcast" in await last_text(core)
+    await s.handle_command(ev.command(GROUPS["1栋"], ADMIN, "broadcast", "全体\n停水通知"))
+    assert "不要在居民群里预览" in await last_text(core)
     await s.handle_command(ev.command(ADMIN_PM, ADMIN, "broadcast", "9栋\n停水通知"))
     assert "不认识“9栋”" in await last_text(core)
     async with core.uow() as uow:  # a grid without any bound group
@@ -131,3 +133,86 @@ async def test_photo_through_the_dialogue_and_cancel_button(core: Core, ev: Even
     late = await s.handle_press(ev.press(ADMIN_PM, ADMIN, "c1:bcsend:1"))
     assert "已经确认或取消" in late.text
     assert not [r for r in await rows(core) if r.ref == "bc:1"]
+
+
+async def test_copies_in_flight_when_the_sender_stopped_are_reported_not_resent(core: Core, ev: Events) -> None:
+    from bot.outbox import OutboxSender
+
+    await community(core, ev)
+    await core.services.handle_command(ev.command(ADMIN_PM, ADMIN, "broadcast", "全体\n今晚停电检修"))
+    await core.services.handle_press(ev.press(ADMIN_PM, ADMIN, "c1:bcsend:1"))
+    first, *_ = [r for r in await rows(core) if r.ref == "bc:1"]
+    others = [r for r in await rows(core) if r.id != first.id and r.status == "pending"]
+    async with core.uow() as uow:  # a sender was killed while the first copy's request was leaving
+        await uow.broadcasts.mark_in_flight([first.id])
+        for row in others:  # everything else was delivered
+            await uow.outbox.mark_sent(row.id, 900 + row.id, core.deps.clock.now())
+        await uow.commit()
+    restarted = OutboxSender(core.uow, messenger=None, clock=core.deps.clock)  # type: ignore[arg-type]
+    await restarted.drain_once()  # the recovery pass: nothing else is due, so nothing is sent
+    assert restarted.stats.uncertain_dropped == 1
+    by_id = {r.id: r for r in await rows(core)}
+    assert by_id[first.id].status == "failed" and by_id[first.id].error.startswith("uncertain")
+    broadcasts = next(f for f in core.services.features if type(f).__name__ == "BroadcastService")
+    await broadcasts.sweep(False)
+    report = (await rows(core))[-1].text
+    assert "成功 2 个，失败 1 个" in report and "可能已送达也可能没有" in report
+
+
+def test_a_429_pauses_every_chat_and_limits_scale_for_tests() -> None:
+    from bot.outbox import Limits, Pacer
+
+    now = [100.0]
+    pacer = Pacer(Limits(), lambda: now[0])
+    pacer.pause_all(3.2)
+    assert pacer.ready_at(-1) == pacer.ready_at(42) == 103.2 == pacer.paused_until
+    now[0] = 104.0
+    assert pacer.ready_at(-1) == 104.0
+    fast = Limits().scaled(4)
+    assert (fast.per_second, fast.per_chat_interval, fast.per_group_per_minute) == (100, 0.25, 18)
+    reserved = Pacer(Limits(per_second=3, live_reserve=1), lambda: now[0])
+    for chat in (1, 2):
+        reserved.record(chat)
+    assert reserved.ready_at(3, bulk=True) == 105.0  # bulk traffic leaves the last slot of the second
+    assert reserved.ready_at(3) == 104.0  # to a live reply
+
+
+class TimingOutTelegram:
+    """A Bot API whose every send times out after the request left (the answer never comes back)."""
+
+    def __init__(self) -> None:
+        self.calls: list[int] = []
+
+    async def send(self, message: object) -> int:
+        from bot.core.ports import Uncertain
+
+        self.calls.append(message.chat_id)  # type: ignore[attr-defined]
+        raise Uncertain("read timeout")
+
+    async def edit(self, message: object, message_id: int) -> None:
+        raise AssertionError("no edit expected")
+
+    async def download(self, file_id: str) -> bytes:
+        raise AssertionError("no download expected")
+
+
+async def test_a_timed_out_copy_is_not_resent_but_a_timed_out_reply_is(core: Core, ev: Events) -> None:
+    import asyncio
+
+    from bot.core.model import OutgoingMessage
+    from bot.outbox import OutboxSender
+
+    now = core.deps.clock.now()
+    async with core.uow() as uow:
+        copy = await uow.outbox.add(OutgoingMessage(-1001, "停水通知", ref="bc:9", priority=PRIORITY_BROADCAST, created_at=now))
+        reply = await uow.outbox.add(OutgoingMessage(-1002, "已登记 #1", priority=PRIORITY_LIVE, created_at=now))
+        await uow.commit()
+    telegram = TimingOutTelegram()
+    sender = OutboxSender(core.uow, telegram, core.deps.clock)  # type: ignore[arg-type]
+    await sender.drain_once()
+    await asyncio.gather(*sender._in_flight.values())
+    by_id = {r.id: r for r in await rows(core)}
+    assert by_id[copy].status == "failed" and by_id[copy].error.startswith("uncertain")  # at most once
+    assert by_id[reply].status == "pending" and by_id[reply].attempts == 1  # at least once: tried again later
+    assert sender.stats.uncertain_dropped == 1 and sender.stats.uncertain_retries == 1
+    assert sorted(telegram.calls) == [-1002, -1001]

@@ -439,7 +439,7 @@ async def test_assigned_case_goes_to_one_person_who_can_pass_it_on(core: Core, e
     history = await core.services.handle_command(ev.command(private(CHIEF), CHIEF, "case", "1"))
     assert history is None  # answered through the outbox
     detail = (await outbox(core))[-1].text
-    assert detail.count("转派给") == 2
+    assert "转派 孙书记 → 社区书记 周红" in detail and "转派 社区书记 周红 → 孙书记" in detail
 
 
 async def test_assigned_case_nobody_accepts_moves_to_the_next_rung(core: Core, ev: Events, clock: ManualClock) -> None:

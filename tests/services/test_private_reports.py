@@ -98,10 +98,11 @@ async def test_guided_report_with_photo_and_cancel(core: Core, ev: Events) -> No
     assert "重新发送 /report" in stale.text
     # the whole flow
     await s.handle_command(ev.command(PRIVATE, RESIDENT, "report"))
-    await s.handle_press(ev.press(PRIVATE, RESIDENT, data_of(await last(core, PRIVATE.chat_id), "报修")))
-    assert (await last(core, PRIVATE.chat_id)).text.startswith("第 2 步")
-    await s.handle_message(ev.message(PRIVATE, RESIDENT, "5楼楼道路灯坏了三天"))
-    photo_step = await last(core, PRIVATE.chat_id)
+    step1 = await last(core, PRIVATE.chat_id)
+    await s.handle_message(ev.message(PRIVATE, RESIDENT, "5楼楼道路灯坏了三天"))  # written before the category
+    assert (await last(core, PRIVATE.chat_id)).text == "请点上面的按钮继续，或发送 /cancel 取消。"
+    await s.handle_press(ev.press(PRIVATE, RESIDENT, data_of(step1, "报修")))
+    photo_step = await last(core, PRIVATE.chat_id)  # the description was kept: step 2 is not asked
     assert photo_step.text.startswith("第 3 步")
     refused = await s.handle_press(ev.press(PRIVATE, NEIGHBOUR, data_of(photo_step, "跳过")))
     assert refused.text == "只有发这条消息的人可以选择。"
@@ -150,6 +151,7 @@ async def test_anonymous_dispute_is_relayed_and_never_names_the_reporter(core: C
     await s.handle_message(ev.message(PRIVATE, RESIDENT, "晚上十点以后"))
     back = await last(core, STAFF_CHAT.chat_id)
     assert back.text == "#1 反映人回复：\n晚上十点以后" and RESIDENT.name not in back.text
+    await s.handle_press(ev.press(PRIVATE, RESIDENT, data_of(relayed, "回复")))  # answered only after the case ends
     # resolved: the echo goes to the reporter privately; no group message names them
     await s.handle_press(ev.press(STAFF_CHAT, VOLUNTEER, "c1:resolve:1"))
     await s.handle_message(ev.message(STAFF_CHAT, VOLUNTEER, "已与楼上住户沟通，晚十点后停工"))
@@ -160,6 +162,9 @@ async def test_anonymous_dispute_is_relayed_and_never_names_the_reporter(core: C
     # a relay to the closed case: a clear answer for staff; the resident's words become a new report
     closed = await s.handle_press(ev.press(STAFF_CHAT, VOLUNTEER, data_of(extra, "通过机器人联系反映人")))
     assert closed.text == "#1 已经结束，不能再通过机器人转达。"
+    await s.handle_message(ev.message(PRIVATE, RESIDENT, "楼下装修噪音又来了"))
+    assert any(r.text == "#1 已经结束，这条消息按新的报事处理。" for r in await to(core, PRIVATE.chat_id))
+    assert [(c.number, c.category, c.status) for c in await cases(core)] == [(1, "dispute", "closed"), (2, "dispute", "open")]
     late = await s.handle_press(ev.press(PRIVATE, RESIDENT, data_of(relayed, "回复")))
     assert late.text == "#1 已经结束，不能再通过机器人转达。"
 
@@ -257,6 +262,7 @@ async def test_resident_of_no_known_building_still_reaches_staff(core: Core, ev:
     await s.handle_press(ev.press(stranger, NEIGHBOUR, data_of(ask, "都不是 / 不在本小区")))
     (case,) = await cases(core)
     assert case.building_id is None
+    assert any("如果你不住在" in r.text for r in await to(core, stranger.chat_id))
     assert any("#1" in r.text for r in await to(core, STAFF_CHAT.chat_id))
     # never answering the building question loses nothing: after a while it goes on without one
     await s.handle_message(ev.message(PRIVATE, RESIDENT, "电梯坏了，老人下不了楼"))

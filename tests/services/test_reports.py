@@ -115,3 +115,14 @@ def test_missing_chinese_font_fails_clearly(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setattr(font_manager, "findSystemFonts", lambda *a, **k: [])
     with pytest.raises(charts.ChartFontMissing, match="apt-get install fonts-wqy-microhei"):
         charts.chinese_font()
+
+
+def test_a_bad_digest_time_in_the_rules_file_is_a_clear_error(tmp_path: Path) -> None:
+    from bot.config import load_rules
+
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("wall:\n  daily_digest: '25:00'\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"wall\.daily_digest: .*'25:00' is not a time of day"):
+        load_rules(rules)
+    rules.write_text("wall:\n  daily_digest: null\n  weekly_digest_weekday: 6\n", encoding="utf-8")
+    assert load_rules(rules).wall.daily_digest is None

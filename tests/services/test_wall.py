@@ -312,10 +312,10 @@ async def test_cli_export_writes_the_same_file(
 
 async def test_admin_report_command_and_monday_report_once(core: Core, ev: Events, clock, tmp_path: Path) -> None:
     wall = await prepare(core, ev, tmp_path)
-    await core.services.handle_command(ev.command(BUILDING_CHAT, RESIDENT, "report", "week"))
+    await core.services.handle_command(ev.command(BUILDING_CHAT, RESIDENT, "reports", "week"))
     assert (await outbox(core))[-1].text == "只有社区管理员可以这样操作。"
-    await core.services.handle_command(ev.command(ADMIN_CHAT, ADMIN, "report", "year"))
-    assert (await outbox(core))[-1].text.startswith("用法：/report")
+    await core.services.handle_command(ev.command(ADMIN_CHAT, ADMIN, "reports", "year"))
+    assert (await outbox(core))[-1].text.startswith("用法：/reports")
     await core.services.handle_message(ev.message(BUILDING_CHAT, RESIDENT, "电梯坏了"))
     assert await wall.post_reports() == 0  # starts keeping time
     clock.advance(days=2, hours=23)  # Monday 11-23 09:00 in Shanghai
@@ -326,7 +326,7 @@ async def test_admin_report_command_and_monday_report_once(core: Core, ev: Event
     assert text.text.startswith("📊 周调度 · 2026-11-16 至 2026-11-22") and "登记 1 件" in text.text
     assert chart.media_kind == "photo" and len(file_text(chart.media, "latin-1")) > 5000
     assert await wall.post_reports() == 0
-    await core.services.handle_command(ev.command(ADMIN_CHAT, ADMIN, "report", "month"))
+    await core.services.handle_command(ev.command(ADMIN_CHAT, ADMIN, "reports", "month"))
     assert (await outbox(core))[-2].text.startswith("📊 月度总结 · 2026-10-01 至 2026-10-31")
 
 
@@ -374,3 +374,15 @@ async def test_cli_report_prints_the_figures_and_writes_the_chart(
     assert printed.startswith("📊 周调度 · 2026-11-16 至 2026-11-22\n登记 1 件 · 办结 0 件 · 超时 ")
     assert "  3栋：登记 1 · 办结 0 · 超时 " in printed  # overdue depends on the real clock here
     assert len(file_text(f"file:{chart}", "latin-1")) > 5000
+
+
+async def test_echo_of_a_dispute_shows_no_details_of_the_parties(core: Core, ev: Events, tmp_path: Path) -> None:
+    await prepare(core, ev, tmp_path)
+    await core.services.handle_message(ev.message(BUILDING_CHAT, RESIDENT, "楼上王家天天吵架"))
+    await resolve(core, ev, 1, "已调解王建国和张大爷的纠纷，双方同意晚上十点后不装修")
+    echo = next(r for r in await outbox(core) if r.ref == "case:1:echo")
+    assert "已办结：已调解处理" in echo.text and "王建国" not in echo.text
+    await core.services.handle_command(ev.command(BUILDING_CHAT, NEIGHBOUR, "echo"))
+    board = (await outbox(core))[-1].text
+    assert "#1 邻里纠纷 · （邻里纠纷，详情不公开） → 已调解处理" in board
+    assert "王" not in board and "张大爷" not in board

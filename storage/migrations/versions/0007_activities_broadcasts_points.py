@@ -55,6 +55,7 @@ def upgrade() -> None:
         sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
         sa.Column('next_notice_at', sa.DateTime(timezone=True), nullable=True),
         sa.Column('notices_sent', sa.Integer(), nullable=False),
+        sa.Column('shown', sa.String(length=32), nullable=False),
         sa.ForeignKeyConstraint(['community_id'], ['communities.id']),
         sa.PrimaryKeyConstraint('id'),
         sa.UniqueConstraint('checkin_code'),

@@ -16,9 +16,9 @@ install: $(STAMP)  ## create .venv and install the project with its test tools
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
-test: $(STAMP)  ## lint, then the whole test suite
+test: $(STAMP)  ## lint, then the whole test suite (4 workers: most end-to-end time is waiting on I/O)
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 4
 
 run: $(STAMP)  ## run the bot with the settings in .env (BOT_TOKEN, TELEGRAM_API_URL …)
 	$(BIN)/residents-bot run

@@ -69,6 +69,23 @@ def _cmd_db(args: argparse.Namespace) -> int:
     return 0
 
 
+def _offline_deps(settings: Any, uow: Any, *, classify: bool = False) -> Any:
+    """Service dependencies for a command-line run inside one unit of work (no bot, no Telegram)."""
+    from bot.config import load_rules
+    from bot.core.clock import SystemClock
+    from bot.i18n import Catalog
+    from bot.services.base import Deps
+
+    rules = load_rules(settings.rules_file)
+    classifier = None
+    if classify:  # only commands that show category names need the (slow to load) classifier
+        from bot.bootstrap import build_classifier, classifier_for
+
+        classifier = classifier_for(build_classifier(), rules)
+    return Deps(uow=lambda: uow, classifier=classifier, clock=SystemClock(), texts=Catalog(settings.locale),  # type: ignore[arg-type]
+                rules=rules, timezone=settings.timezone, admin_ids=frozenset(settings.admin_ids))
+
+
 def _with_unit_of_work(work: Callable[[Any], Awaitable[int]]) -> int:
     """Run ``work(uow)`` in one unit of work on the configured database; returns its exit code."""
     from bot.config import Settings
@@ -155,10 +172,8 @@ def _cmd_import(args: argparse.Namespace) -> int:
     """Import the roster or the duty rota from a CSV (UTF-8 or GBK) or XLSX file, all or nothing."""
     from pathlib import Path
 
-    from bot.config import Settings, load_rules
-    from bot.core.clock import SystemClock
+    from bot.config import Settings
     from bot.i18n import Catalog
-    from bot.services.base import Deps
     from bot.services.roster import ROSTER_HEADERS, ROTA_HEADERS, ImportFileError, RosterImport, read_table
 
     settings = _settings()
@@ -189,9 +204,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
             bar.close()
 
     async def work(uow: Any) -> int:
-        deps = Deps(uow=lambda: uow, classifier=None, clock=SystemClock(), texts=texts,  # type: ignore[arg-type]
-                    rules=load_rules(settings.rules_file), timezone=settings.timezone)
-        importer = RosterImport(deps)
+        importer = RosterImport(_offline_deps(settings, uow))
         run = importer.import_roster if roster else importer.import_rota
         report = await run(uow, rows, skip_errors=args.skip_errors, progress=progress)
         if report.imported:
@@ -211,18 +224,16 @@ def _cmd_import_activities(args: argparse.Namespace) -> int:
 
     settings = _settings()
     assert isinstance(settings, Settings)
-    return _with_unit_of_work(lambda uow: run_import(uow, settings, Path(args.file)))
+    return _with_unit_of_work(lambda uow: run_import(uow, _offline_deps(settings, uow), settings, Path(args.file)))
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
     """Write the cases opened in a date range, with their history, as XLSX, CSV or Open311 JSON."""
     from pathlib import Path
 
-    from bot.config import Settings, load_rules
-    from bot.core.clock import SystemClock
+    from bot.config import Settings
     from bot.core.errors import DomainError
     from bot.i18n import Catalog
-    from bot.services.base import Deps
     from bot.services.export import SUFFIX, CaseExport, parse_range
     settings = _settings()
     assert isinstance(settings, Settings)
@@ -235,12 +246,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
     out = Path(args.out or f"cases-{span.first.isoformat()}-{span.last.isoformat()}{SUFFIX[args.format]}")
 
     async def work(uow: Any) -> int:
-        from bot.bootstrap import build_classifier, classifier_for
-
-        rules = load_rules(settings.rules_file)
-        deps = Deps(uow=lambda: uow, classifier=classifier_for(build_classifier(), rules), clock=SystemClock(), texts=texts,
-                    rules=rules, timezone=settings.timezone)
-        count = await CaseExport(deps).write(uow, span, args.format, out)
+        count = await CaseExport(_offline_deps(settings, uow, classify=True)).write(uow, span, args.format, out)
         if not count:
             print(texts.t("export.none", start=span.first.isoformat(), end=span.last.isoformat()), file=sys.stderr)
             return 1
@@ -256,11 +262,9 @@ def _cmd_report(args: argparse.Namespace) -> int:
     from pathlib import Path
     from zoneinfo import ZoneInfo
 
-    from bot.config import Settings, load_rules
-    from bot.core.clock import SystemClock
+    from bot.config import Settings
     from bot.core.schedule import previous_period
     from bot.i18n import Catalog
-    from bot.services.base import Deps
     from bot.services.reports import ReportWriter
 
     settings = _settings()
@@ -273,12 +277,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
         return 2
 
     async def work(uow: Any) -> int:
-        from bot.bootstrap import build_classifier, classifier_for
 
-        rules = load_rules(settings.rules_file)
-        deps = Deps(uow=lambda: uow, classifier=classifier_for(build_classifier(), rules), clock=SystemClock(),
-                    texts=texts, rules=rules, timezone=settings.timezone)
-        writer = ReportWriter(deps)
+        writer = ReportWriter(_offline_deps(settings, uow, classify=True))
         first, _ = previous_period(args.period, day)
         report = await writer.report_for(uow, args.period, first)
         print(writer.text(report))

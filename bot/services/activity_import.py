@@ -21,6 +21,7 @@ from bot.core.errors import DomainError
 from bot.core.ports import UnitOfWork
 from bot.services.activities import ActivityService
 from bot.services.audience import resolve_audience
+from bot.services.base import Deps
 
 COLUMNS = {
     "标题": "title", "名称": "title", "时间": "time", "地点": "place", "对象": "audience", "人数": "capacity",
@@ -85,17 +86,11 @@ async def import_activities(
     return [await service.add(uow, draft) for draft in drafts], []
 
 
-async def run_import(uow: UnitOfWork, settings: Any, path: Path) -> int:
+async def run_import(uow: UnitOfWork, deps: Deps, settings: Any, path: Path) -> int:
     """The ``import-activities`` command: read, check, publish, commit; returns the exit code."""
-    from bot.config import load_rules
-    from bot.core.clock import SystemClock
-    from bot.i18n import Catalog
-    from bot.services.base import Deps
     from bot.services.points import PointsService
 
-    texts = Catalog(settings.locale)
-    deps = Deps(uow=lambda: uow, classifier=None, clock=SystemClock(), texts=texts,  # type: ignore[arg-type]
-                rules=load_rules(settings.rules_file), timezone=settings.timezone)
+    texts = deps.texts
     try:
         rows = read_rows(path)
     except (OSError, ValueError, yaml.YAMLError) as err:

@@ -7,27 +7,16 @@ import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import select
-
 from bot.bootstrap import Core
 from bot.core.activities import ActivityStatus, SignupStatus
 from bot.core.clock import ManualClock
 from bot.core.events import Actor, ChatRef
 from bot.core.model import PRIORITY_BROADCAST
-from storage.models import OutboxRow
 from tests.conftest import ADMIN, BUILDING_CHAT, RESIDENT, STAFF_CHAT, Events
+from tests.services.test_case_flow import outbox as rows
 
 ADMIN_PM = ChatRef(ADMIN.user_id, "private", "")
 PEOPLE = [Actor(3000 + n, f"居民{n}") for n in range(8)]
-
-
-async def rows(core: Core) -> list[OutboxRow]:
-    """Every outbox row, oldest first."""
-    async with core.uow() as uow:
-        assert uow.session is not None
-        found = list(await uow.session.scalars(select(OutboxRow).order_by(OutboxRow.id)))
-        uow.session.expunge_all()
-        return found
 
 
 async def last(core: Core) -> str:

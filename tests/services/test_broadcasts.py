@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from bot.bootstrap import Core
 from bot.core.events import ChatRef
 from bot.core.model import PRIORITY_BROADCAST, PRIORITY_LIVE, OutboxKind
-from storage.models import OutboxRow
 from tests.conftest import ADMIN, RESIDENT, STAFF_CHAT, Events
+from tests.services.test_case_flow import outbox as rows
 
 ADMIN_PM = ChatRef(ADMIN.user_id, "private", "")
 GROUPS = {
@@ -16,15 +14,6 @@ GROUPS = {
     "2栋": ChatRef(-1002, "supergroup", "2栋业主群"),
     "3栋": ChatRef(-1003, "supergroup", "3栋业主群"),
 }
-
-
-async def rows(core: Core) -> list[OutboxRow]:
-    """Every outbox row, oldest first."""
-    async with core.uow() as uow:
-        assert uow.session is not None
-        found = list(await uow.session.scalars(select(OutboxRow).order_by(OutboxRow.id)))
-        uow.session.expunge_all()
-        return found
 
 
 async def community(core: Core, ev: Events) -> None:

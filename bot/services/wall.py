@@ -9,9 +9,11 @@ changed since it was last posted in that chat, so a restart or an unchanged boar
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import tempfile
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -69,6 +71,10 @@ PERIOD_WORDS: dict[str, PeriodKind] = {
 }
 
 
+#: How long generated charts and exports stay on disk (the outbox uploads them within seconds).
+FILE_KEEP_SECONDS = 24 * 3600
+
+
 @dataclass(slots=True)
 class Board:
     """One page of a board, ready to post, with the fingerprint of the whole board."""
@@ -91,6 +97,17 @@ class WallService(Feature):
         self.reports = ReportWriter(deps)
         self.export = CaseExport(deps)
         self.files_dir = files_dir or Path(tempfile.gettempdir()) / "residents-bot"
+
+    def _new_file(self, name: str) -> Path:
+        """Where to write a chart or export for the outbox to upload; files older than a day are removed
+        first (exports hold residents' words and phone numbers: they must not pile up on disk)."""
+        self.files_dir.mkdir(parents=True, exist_ok=True)
+        stale = time.time() - FILE_KEEP_SECONDS
+        for old in self.files_dir.iterdir():
+            with contextlib.suppress(OSError):
+                if old.is_file() and old.stat().st_mtime < stale:
+                    old.unlink()
+        return self.files_dir / name
 
     def commands(self) -> dict[str, CommandHandler]:
         """/wall, /echo, /reports, /export, /named (/report is the residents' guided report, issue 10)."""
@@ -467,7 +484,7 @@ class WallService(Feature):
         report = await self.reports.report_for(uow, kind, first)
         text = self.reports.text(report)
         try:
-            chart = self.reports.chart(report, self.files_dir / f"report-{kind}-{first.isoformat()}-{chat_id}.png")
+            chart = self.reports.chart(report, self._new_file(f"report-{kind}-{first.isoformat()}-{chat_id}.png"))
         except ChartFontMissing as missing:
             log.error("report chart not drawn: %s", missing)
             await self.queue(uow, chat_id, text + "\n" + self.t("report.no_font"), reply_to=reply_to, priority=priority)
@@ -527,7 +544,7 @@ class WallService(Feature):
             raise BadInput("export.usage")
         span = parse_range(" ".join(words))
         name = f"cases-{span.first.isoformat()}-{span.last.isoformat()}-{cmd.message_id}{SUFFIX[fmt]}"
-        path = self.files_dir / name
+        path = self._new_file(name)
         count = await self.export.write(uow, span, fmt, path)
         if not count:
             return self.t("export.none", start=span.first.isoformat(), end=span.last.isoformat())

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -274,6 +275,15 @@ async def test_export_xlsx_opens_back_with_every_case_and_its_history(core: Core
     assert rows[1][11] == "修好了" and rows[1][8] == "2026-11-20 10:00"
     history = list(book["经过"].iter_rows(values_only=True))
     assert [(r[0], r[2]) for r in history[1:]] == [(1, "居民反映"), (1, "接单"), (1, "办结"), (2, "居民反映")]
+
+    # Exports hold residents' words and phones: yesterday's files are gone when the next one is written.
+    first = sent.media.removeprefix("file:")
+    two_days_ago = os.stat(first).st_mtime - 2 * 86400
+    os.utime(first, (two_days_ago, two_days_ago))
+    await core.services.handle_command(ev.command(ADMIN_CHAT, ADMIN, "export", "2026-11 csv"))
+    latest = (await outbox(core))[-1].media.removeprefix("file:")
+    remaining = await asyncio.to_thread(lambda: (os.path.exists(first), os.path.exists(latest)))
+    assert remaining == (False, True)
 
 
 async def test_export_csv_and_open311(core: Core, ev: Events, tmp_path: Path) -> None:

@@ -111,3 +111,35 @@ async def test_case_details_are_shown_only_to_whom_the_rules_allow(core: Core, e
         # The reporter's name and phone number: only in private, only to the reporter and this building's staff.
         assert ("张大爷" in reply.text) == full, (who, chat.title, reply.text)
         assert ("13912345678" in reply.text) == full, (who, chat.title, reply.text)
+
+
+# Feature commands for admins (and /open for staff): everyone else gets a refusal and nothing is queued
+# for anyone else (no broadcast preview, no export file, no activity dialogue, no case).
+FEATURE_COMMANDS = [
+    ("broadcast", "全体\n停水通知：明天 9:00–12:00 停水", STAFF_CHAT, ADMIN_ONLY),
+    ("activity", "", None, ADMIN_ONLY),
+    ("redeem", "志愿者 10 兑换毛巾", STAFF_CHAT, ADMIN_ONLY),
+    ("export", "2026-11", STAFF_CHAT, ADMIN_ONLY),
+    ("reports", "week", STAFF_CHAT, ADMIN_ONLY),
+    ("open", "3栋 电话 楼道灯坏了", STAFF_CHAT, STAFF_HERE | {"head_other"}),
+]
+
+
+@pytest.mark.parametrize("who", list(PEOPLE))
+@pytest.mark.parametrize(("name", "args", "chat", "allowed"), FEATURE_COMMANDS, ids=[c[0] for c in FEATURE_COMMANDS])
+async def test_feature_command_table(
+    core: Core, ev: Events, who: str, name: str, args: str, chat: ChatRef | None, allowed: set[str]
+) -> None:
+    await community(core, ev)
+    person = PEOPLE[who]
+    where = chat or private(person)
+    seen = len(await outbox(core))
+    cases_before = len(await cases(core))
+    await core.services.handle_command(ev.command(where, person, name, args))
+    replies = (await outbox(core))[seen:]
+    if who in allowed:
+        assert replies and not any(refused(r.text) for r in replies), (who, name, [r.text for r in replies])
+    else:
+        assert [r.chat_id for r in replies] == [where.chat_id], (who, name, [r.text for r in replies])
+        assert refused(replies[0].text) and not replies[0].media, (who, name, replies[0].text)
+        assert len(await cases(core)) == cases_before

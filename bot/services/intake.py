@@ -9,7 +9,7 @@ from bot.core.callbacks import CallbackData
 from bot.core.classification import NONE, Classification
 from bot.core.errors import BadInput, NotFound, PermissionDenied
 from bot.core.events import IncomingMessage, PressAnswer
-from bot.core.model import Button, Case, Chat, ChatKind, Community, Member, PendingAsk
+from bot.core.model import Button, Case, Chat, ChatKind, Community, Dialogue, Member, PendingAsk
 from bot.core.ports import UnitOfWork
 from bot.services.base import Deps, Service
 from bot.services.cases import EXPLAIN_NOTE, RESOLVE_NOTE, CaseService
@@ -27,8 +27,8 @@ class IntakeService(Service):
     def __init__(self, deps: Deps, cases: CaseService) -> None:
         super().__init__(deps)
         self.cases = cases
-        # Dialogue kinds registered by features (bot/services/feature.py): kind → handler.
-        self.dialogue_handlers: dict[str, DialogueHandler] = {}
+        # Dialogue kinds (bot/services/feature.py): kind → handler; the staff's notes are the first.
+        self.dialogue_handlers: dict[str, DialogueHandler] = {RESOLVE_NOTE: self._note, EXPLAIN_NOTE: self._note}
         # What a private message outside any dialogue becomes (the private reports feature sets it).
         self.private_handler: PrivateHandler | None = None
 
@@ -50,10 +50,6 @@ class IntakeService(Service):
             handler = self.dialogue_handlers.get(dialogue.kind)
             if dialogue.expires_at is not None and dialogue.expires_at < self.deps.clock.now():
                 await uow.dialogues.delete(chat.chat_id, member.user_id)
-            elif dialogue.kind in (RESOLVE_NOTE, EXPLAIN_NOTE):
-                if text.strip():
-                    await self.cases.finish_with_note(uow, member, dialogue, text)
-                    return
             elif handler is not None:
                 await handler(uow, member, chat, dialogue, event)
                 return
@@ -81,6 +77,11 @@ class IntakeService(Service):
             await self._ask_author(uow, chat, member, event, text, verdict.category, verdict.urgent)
             return
         await self.register(uow, community, chat, member, event.message_id, text, verdict)
+
+    async def _note(self, uow: UnitOfWork, member: Member, chat: Chat, dialogue: Dialogue, event: IncomingMessage) -> None:
+        """The staff member's note after 办结 / 说明情况 (a photo without words is not a note: still waiting)."""
+        if event.text.strip():
+            await self.cases.finish_with_note(uow, member, dialogue, event.text[:MAX_TEXT])
 
     async def register(
         self,

@@ -31,6 +31,10 @@ HELD_OUT = [
     ("dev_formal8.tsv", 0.93, 0.95, 0.85),
     # never tuned on: its first look is the honest estimate for new text; the floor only guards it
     ("dev_fresh7.tsv", 0.90, 0.90, 0.76),
+    # round 7: first measured untouched (1.000 / 0.992 / 0.873), then tuned on
+    ("dev_fresh8.tsv", 0.97, 0.97, 0.92),
+    # round 7, written after tuning and never tuned on: the honest estimate; the floor only guards it
+    ("dev_fresh9.tsv", 0.95, 0.93, 0.80),
 ]
 
 

@@ -204,7 +204,10 @@ def _cmd_import(args: argparse.Namespace) -> int:
             bar.close()
 
     async def work(uow: Any) -> int:
-        importer = RosterImport(_offline_deps(settings, uow))
+        from bot.services.cases import CaseService
+
+        deps = _offline_deps(settings, uow, classify=roster)  # a 离任 row refreshes case cards: category names
+        importer = RosterImport(deps, CaseService(deps).release_cases_of)
         run = importer.import_roster if roster else importer.import_rota
         report = await run(uow, rows, skip_errors=args.skip_errors, progress=progress)
         if report.imported:

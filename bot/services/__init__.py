@@ -44,7 +44,7 @@ class BotServices(Service):
         self.cases = CaseService(deps)
         self.intake = IntakeService(deps, self.cases)
         self.admin = AdminService(deps)
-        self.uploads = RosterUpload(deps)
+        self.uploads = RosterUpload(deps, self.cases.release_cases_of)
         self.flood = FloodGuard(limit=deps.rules.flood_per_minute)
         self._commands: dict[str, CommandHandler] = {
             "whoami": self._whoami,

@@ -5,17 +5,17 @@ from __future__ import annotations
 import csv
 import io
 import secrets
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 from bot.core.duty import RosterPerson, Shift, local_to_utc, parse_clock
-from bot.core.model import RoleGrant
+from bot.core.model import Member, RoleGrant
 from bot.core.ports import UnitOfWork
 from bot.core.roles import Role, ScopeKind
 from bot.services.admin import role_from_text
-from bot.services.base import Service
+from bot.services.base import Deps, Service
 
 Row = dict[str, str]
 Progress = Callable[[int, int], None]
@@ -37,6 +37,8 @@ ROTA_HEADERS = {
 COMMUNITY_WORDS = frozenset({"", "社区", "全社区", "community", "小区", "全部"})
 GRID_PREFIXES = ("网格:", "网格：", "grid:")
 INVITE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+LEAVING_WORDS = frozenset({"离任", "離任", "离职", "removed", "left"})
+Release = Callable[[UnitOfWork, Member, Member], Awaitable[list[int]]]
 
 
 @dataclass(slots=True)
@@ -50,6 +52,8 @@ class ImportReport:
     errors: list[tuple[int, str, dict[str, object]]] = field(default_factory=list)
     imported: bool = False
     invites: list[tuple[str, str]] = field(default_factory=list)
+    #: People taken off the staff by a 离任 row, with the numbers of the cases that went back to the queue.
+    removed: list[tuple[str, list[int]]] = field(default_factory=list)
 
 
 class ImportFileError(Exception):
@@ -129,7 +133,17 @@ def parse_table(data: bytes, file_name: str, headers: dict[str, tuple[str, ...]]
 
 
 class RosterImport(Service):
-    """Import of the roster (people, roles, scopes, phones) and the duty rota (shifts)."""
+    """Import of the roster (people, roles, scopes, phones) and the duty rota (shifts).
+
+    A roster row whose role is 离任 (or ``removed``) takes the person off the staff: their roles go,
+    their active cases go back to the queue through ``release`` (CaseService.release_cases_of), and the
+    report names the cases so the admin can see who takes them now.
+    """
+
+    def __init__(self, deps: Deps, release: Release | None = None, importer: Member | None = None) -> None:
+        super().__init__(deps)
+        self.release = release
+        self.importer = importer or Member(0, self.t("import.by_roster"))
 
     async def _scope(self, uow: UnitOfWork, community_id: int, text: str) -> tuple[ScopeKind, int | None]:
         word = text.strip()
@@ -149,11 +163,15 @@ class RosterImport(Service):
         community = await self.community(uow)
         report = ImportReport(rows=len(rows))
         people: dict[str, tuple[int, str, str | None, int | None, list[RoleGrant]]] = {}
+        leaving: dict[str, str] = {}
         for line, row in rows:
             name, phone = row.get("name", ""), row.get("phone", "").replace(" ", "").replace("-", "")
             role_text = row.get("role", "")
             if not name:
                 report.errors.append((line, "import.missing_name", {}))
+                continue
+            if role_text.strip().lower() in LEAVING_WORDS:
+                leaving[phone or name] = name
                 continue
             if phone and not (phone.lstrip("+").isascii() and phone.lstrip("+").isdigit() and 5 <= len(phone) <= 20):
                 report.errors.append((line, "import.bad_phone", {"value": phone}))
@@ -205,8 +223,26 @@ class RosterImport(Service):
                 report.unchanged += 1
             if progress is not None:
                 progress(done, len(people))
+        for key, name in leaving.items():
+            await self._take_off_staff(uow, community.id, key, name, report)
         report.imported = True
         return report
+
+    async def _take_off_staff(self, uow: UnitOfWork, community_id: int, key: str, name: str, report: ImportReport) -> None:
+        """A 离任 row: the person's roles go and their active cases return to the queue."""
+        person = await uow.duty.person_by_key(community_id, key[:64])
+        if person is None:
+            return
+        if person.roles:
+            person.roles = ()
+            await uow.duty.save_person(person)
+        numbers: list[int] = []
+        if person.user_id is not None:
+            await uow.members.revoke(person.user_id, None)
+            member = await uow.members.get(person.user_id)
+            if member is not None and self.release is not None:
+                numbers = await self.release(uow, member, self.importer)
+        report.removed.append((name, numbers))
 
     async def import_rota(
         self, uow: UnitOfWork, rows: list[tuple[int, Row]], *, skip_errors: bool = False, progress: Progress | None = None
@@ -292,6 +328,9 @@ class RosterImport(Service):
                        skipped=len(report.errors))
             )
             lines.extend(self.t("import.invite", name=name, code=code) for name, code in report.invites)
+            for name, numbers in report.removed:
+                cases = "、".join(f"#{n}" for n in numbers) or self.t("import.no_cases")
+                lines.append(self.t("import.removed", name=name, cases=cases))
         else:
             lines.append(self.t("import.refused", count=len(report.errors)))
         return "\n".join(lines)

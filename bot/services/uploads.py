@@ -23,6 +23,7 @@ from bot.services.roster import (
     ROSTER_HEADERS,
     ROTA_HEADERS,
     ImportFileError,
+    Release,
     RosterImport,
     is_rota,
     parse_table,
@@ -38,9 +39,9 @@ SKIP_WORDS = ("跳过错误", "跳過錯誤", "skip errors", "--skip-errors")
 class RosterUpload(Service):
     """Imports a roster or rota file sent by an admin in a private chat."""
 
-    def __init__(self, deps: Deps) -> None:
+    def __init__(self, deps: Deps, release: Release | None = None) -> None:
         super().__init__(deps)
-        self.importer = RosterImport(deps)
+        self.release = release
 
     @staticmethod
     def accepts(event: IncomingMessage) -> bool:
@@ -88,12 +89,13 @@ class RosterUpload(Service):
                 rows = parse_table(data, name, ROTA_HEADERS if rota else ROSTER_HEADERS)
             except ImportFileError as err:
                 raise BadInput(err.key, **err.params) from None
-            run = self.importer.import_rota if rota else self.importer.import_roster
+            importer = RosterImport(self.deps, self.release, member)
+            run = importer.import_rota if rota else importer.import_roster
             report = await run(uow, rows, skip_errors=skip)
             if not report.imported:  # roll back whatever validation created, and say why
-                raise BadInput("import.chat_refused", report=self.importer.describe(report).rsplit("\n", 1)[0])
+                raise BadInput("import.chat_refused", report=importer.describe(report).rsplit("\n", 1)[0])
             kind = self.t("import.kind_rota" if rota else "import.kind_roster")
-            text = self.t("import.chat_done", kind=kind, name=name) + "\n" + self.importer.describe(report)
+            text = self.t("import.chat_done", kind=kind, name=name) + "\n" + importer.describe(report)
             await self.queue(uow, event.chat.chat_id, text, reply_to=event.message_id)
 
         await self.in_transaction(event.update_id, work, refused)

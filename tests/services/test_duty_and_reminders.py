@@ -29,7 +29,7 @@ def private(actor: Actor) -> ChatRef:
 async def import_file(core: Core, name: str, *, rota: bool = False, skip_errors: bool = False) -> str:
     """Import a test file as the CLI does; returns the report text."""
     rows = read_table(DATA / name, ROTA_HEADERS if rota else ROSTER_HEADERS)
-    importer = RosterImport(core.deps)
+    importer = RosterImport(core.deps, core.services.cases.release_cases_of)
     async with core.uow() as uow:
         run = importer.import_rota if rota else importer.import_roster
         report = await run(uow, rows, skip_errors=skip_errors)
@@ -499,3 +499,21 @@ async def test_admin_sends_roster_and_rota_files_in_a_private_chat(core: Core, e
     assert "已收到名册" in (await outbox(core))[-1].text  # GBK is read as well as UTF-8
     await s.handle_message(upload(ev, ADMIN, "rota_empty.csv"))
     assert (await outbox(core))[-1].text == "文件是空的（至少要有表头和一行数据）。"
+
+
+async def test_person_marked_as_left_in_the_roster_hands_back_their_cases(core: Core, ev: Events) -> None:
+    await setup_rota(core, ev)
+    await core.services.handle_command(ev.command(private(HEAD), HEAD, "start"))
+    await open_repair(core, ev)
+    assert (await core.services.handle_press(ev.press(STAFF_CHAT, HEAD, "c1:claim:1"))).text == "接单成功：#1"
+
+    report = await import_file(core, "roster_leave.csv")
+    assert "王强 已离任，角色已取消；退回待接单：#1" in report
+    (case,) = await cases(core)
+    assert case.status == "open" and case.assignee_id is None
+    async with core.uow() as uow:
+        head = await uow.members.get(HEAD.user_id)
+    assert head is not None and not head.is_staff
+    refused = await core.services.handle_press(ev.press(STAFF_CHAT, HEAD, "c1:claim:1"))
+    assert "只有值班人员" in refused.text
+    assert "退回待接单：无在办事项" in await import_file(core, "roster_leave.csv")  # again: nothing more to do

@@ -309,11 +309,18 @@ async def test_cli_export_writes_the_same_file(
     await prepare(core, ev, tmp_path)
     await core.services.handle_message(ev.message(BUILDING_CHAT, RESIDENT, "电梯坏了"))
     monkeypatch.setenv("DATABASE_URL", str(core.engine.url))
+    token = "7000000001:SECRET-never-in-files"
+    monkeypatch.setenv("BOT_TOKEN", token)
     out = tmp_path / "out.xlsx"
     args = ["export", "--from", "2026-11-01", "--to", "2026-11-30", "--format", "xlsx", "--out", str(out)]
     assert await asyncio.to_thread(cli.main, args) == 0
     rows = list(load_workbook(out)["事项"].iter_rows(values_only=True))
     assert rows[1][:2] == (1, "报修")
+    for fmt in ("csv", "open311"):  # the token is in the environment of the export, never in its files
+        written = tmp_path / f"out.{fmt}"
+        assert await asyncio.to_thread(cli.main, [*args[:-4], "--format", fmt, "--out", str(written)]) == 0
+        assert token not in await asyncio.to_thread(written.read_text, encoding="utf-8-sig")
+    assert token.encode() not in await asyncio.to_thread(out.read_bytes)
     reversed_args = ["export", "--from", "2026-11-30", "--to", "2026-11-01"]
     assert await asyncio.to_thread(cli.main, reversed_args) == 2
     empty = ["export", "--from", "2026-10-01", "--to", "2026-10-31", "--out", str(tmp_path / "none.xlsx")]

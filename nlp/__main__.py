@@ -1,4 +1,4 @@
-"""`python -m nlp classify [--explain]` and `python -m nlp eval FILE`."""
+"""`python -m nlp classify [--explain]`, `eval FILE`, `train` (the n-gram model) and `crossval`."""
 
 from __future__ import annotations
 
@@ -21,10 +21,40 @@ def main(argv: list[str] | None = None) -> int:
     evaluation.add_argument("file")
     evaluation.add_argument("--taxonomy", help="a community taxonomy override (YAML)")
     evaluation.add_argument("--mistakes", action="store_true", help="list the misclassified messages")
+    train = commands.add_parser("train", help="train the n-gram model on the files in nlp/data/training.txt")
+    train.add_argument("--output", help="where to write the model (default: nlp/data/model.npz)")
+    train.add_argument("--c", type=float, help="inverse regularisation strength (default 10)")
+    crossval = commands.add_parser("crossval", help="leave one training file out at a time and print figures")
+    crossval.add_argument("--c", type=float, help="inverse regularisation strength (default 10)")
     args = parser.parse_args(argv)
+    if args.command in ("train", "crossval"):
+        return _train(args)
     if args.command == "classify":
         return classify_main(sys.stdin, sys.stdout, explain=args.explain, taxonomy=args.taxonomy)
     return eval_main(args.file, sys.stdout, taxonomy=args.taxonomy, show_mistakes=args.mistakes)
+
+
+def _train(args: argparse.Namespace) -> int:
+    """Train and save the model, or cross-validate it (needs scikit-learn: pip install -e '.[dev]')."""
+    try:
+        from nlp import training
+    except ImportError as error:  # pragma: no cover - only without the dev extra
+        sys.stderr.write(f"training needs scikit-learn ({error}); install with: pip install -e '.[dev]'\n")
+        return 2
+    c = args.c or training.DEFAULT_C
+    if args.command == "crossval":
+        training.cross_validate(c=c, out=sys.stdout)
+        return 0
+    from nlp.model import DEFAULT_MODEL
+
+    model = training.train(c=c)
+    output = args.output or DEFAULT_MODEL
+    model.save(output)
+    sys.stdout.write(
+        f"trained on {model.info.rows} rows of {len(model.info.trained_on)} files; "
+        f"{model.size} n-grams; written to {output}\n"
+    )
+    return 0
 
 
 if __name__ == "__main__":

@@ -12,8 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import jieba
+import numpy as np
 
 from bot.core.classification import NONE, Classification
+from nlp.model import TextModel, default_model
 from nlp.normalize import NormalizedText, Normalizer
 from nlp.segmenter import build_tokenizer
 from nlp.taxonomy import Taxonomy, TaxonomyError, default_taxonomy, load_taxonomy
@@ -146,6 +148,8 @@ class _Analysis:
     request: float = 0.0
     chat: float = 0.0
     patterns: tuple[str, ...] = ()
+    learned: dict[str, float] = field(default_factory=dict)
+    combined: dict[str, float] = field(default_factory=dict)
 
 
 class KeywordClassifier:
@@ -158,10 +162,12 @@ class KeywordClassifier:
         cache_dir: str | Path | None = None,
         tokenizer: jieba.Tokenizer | None = None,
         normalizer: Normalizer | None = None,
+        model: TextModel | None = None,
     ) -> None:
-        """Build the converter, the tokenizer (its own, initialised now) and the keyword matcher.
+        """Build the converter, the tokenizer (its own, initialised now), the keyword matcher and the model.
 
         ``taxonomy`` is a Taxonomy, or an override (mapping or YAML path) merged over the defaults.
+        ``model`` defaults to the shipped n-gram model; ``scoring.model: 0`` in the taxonomy turns it off.
         """
         self._normalizer = normalizer or Normalizer()
         self._tokenizer = tokenizer or build_tokenizer(cache_dir)
@@ -172,6 +178,27 @@ class KeywordClassifier:
         else:
             self._taxonomy = load_taxonomy(taxonomy)
         self._matcher = _Matcher(self._taxonomy, self._normalizer)
+        self._model: TextModel | None = None
+        if self._taxonomy.scoring.model:
+            self._model = model or default_model()
+        # Where each code's label sits in the model's output; codes the model never saw use `other`.
+        self._learned_at: dict[str, int] = {}
+        self._leftover: list[int] = []
+        self._none_at = 0
+        if self._model is not None:
+            labels = self._model.labels
+            self._learned_at = {
+                category.code: labels.index(category.learned_as if category.learned_as in labels else "other")
+                for category in self._taxonomy.categories
+            }
+            used = {*self._learned_at.values(), labels.index(NONE)}
+            self._leftover = [position for position in range(len(labels)) if position not in used]
+            self._none_at = labels.index(NONE)
+
+    @property
+    def model(self) -> TextModel | None:
+        """The n-gram model this classifier combines with its keywords (None: keywords alone)."""
+        return self._model
 
     @property
     def taxonomy(self) -> Taxonomy:
@@ -196,7 +223,9 @@ class KeywordClassifier:
         """
         if not isinstance(taxonomy, Taxonomy):
             taxonomy = self._taxonomy.with_override(taxonomy)
-        return KeywordClassifier(taxonomy, tokenizer=self._tokenizer, normalizer=self._normalizer)
+        return KeywordClassifier(
+            taxonomy, tokenizer=self._tokenizer, normalizer=self._normalizer, model=self._model
+        )
 
     def with_keywords(
         self, category: str, add: Mapping[str, float] | None = None, remove: tuple[str, ...] | list[str] = ()
@@ -262,6 +291,13 @@ class KeywordClassifier:
             "request_cues": round(analysis.request, 2),
             "chat_cues": round(analysis.chat, 2),
             "patterns": list(analysis.patterns),
+            "model": {
+                label: round(p, 3) for label, p in sorted(analysis.learned.items(), key=lambda kv: -kv[1])[:4]
+            },
+            "combined": {
+                code: round(score, 2)
+                for code, score in sorted(analysis.combined.items(), key=lambda kv: -kv[1])[:4]
+            },
         }
 
     def _analyse(self, text: str, explain: bool) -> _Analysis:
@@ -314,8 +350,13 @@ class KeywordClassifier:
         strength = max(evidence.scores.values(), default=0.0) if chosen else 0.0
         keywords = _unique(evidence.keywords)
 
+        evidence_score = strength + scoring.cue_factor * request - scoring.chat_factor * chat
         if urgent_name:
             category = chosen or ("other" if "other" in matcher.rank else matcher.priority[-1])
+            if self._model is not None:
+                combined = self._combine(analysis, scan, evidence.scores, evidence_score, explain)
+                combined.pop(NONE)
+                category = max(combined, key=lambda code: (combined[code], -matcher.rank[code]))
             return verdict(category, 0.95, f"urgent:{urgent_name}", keywords, urgent=True)
         solved = self._solved(scan, present)
         if solved:
@@ -328,23 +369,62 @@ class KeywordClassifier:
         if len(scan) <= 3 and _content_length(scan) <= 1:
             return verdict(NONE, 0.95, "too_short", keywords)
 
-        evidence_score = strength + scoring.cue_factor * request - scoring.chat_factor * chat
+        # The keywords' verdict; when it is not sure, the n-gram model decides together with it.
+        category, confidence, rule = NONE, 0.0, ""
         if chosen and strength > 0 and evidence_score >= scoring.request_min:
             chosen_strength = evidence.scores[chosen]
             confidence = self._confidence(evidence_score) * (
                 1.0 - 0.35 * min(1.0, runner_up / chosen_strength)
             )
-            return verdict(chosen, confidence, "priority" if decided_by_priority else "keywords", keywords)
-        other_score = request - scoring.chat_factor * chat
-        if (
-            request >= scoring.other_min_cues
-            and other_score > 0
-            and strength < scoring.fit_min
-            and "other" in matcher.rank
-        ):
-            return verdict("other", self._confidence(other_score), "request_cues", keywords)
-        rule = "chat_cues" if chat > 0 else ("weak_evidence" if keywords else "no_evidence")
-        return verdict(NONE, 1.0 - self._confidence(max(evidence_score, other_score)), rule, keywords)
+            category, rule = chosen, "priority" if decided_by_priority else "keywords"
+        else:
+            other_score = request - scoring.chat_factor * chat
+            if (
+                request >= scoring.other_min_cues
+                and other_score > 0
+                and strength < scoring.fit_min
+                and "other" in matcher.rank
+            ):
+                category, confidence, rule = "other", self._confidence(other_score), "request_cues"
+            else:
+                confidence = 1.0 - self._confidence(max(evidence_score, other_score))
+                rule = "chat_cues" if chat > 0 else ("weak_evidence" if keywords else "no_evidence")
+        if self._model is not None and confidence < scoring.model_below:
+            combined = self._combine(analysis, scan, evidence.scores, evidence_score, explain)
+            learned = max(combined, key=lambda code: (combined[code], -matcher.rank.get(code, -1)))
+            if learned != category:
+                category, rule = learned, "model"
+            confidence = _softmax_top(combined)
+        return verdict(category, confidence, rule, keywords)
+
+    def _combine(
+        self, analysis: _Analysis, text: str, scores: Mapping[str, float], evidence: float, explain: bool
+    ) -> dict[str, float]:
+        """Scores of every code and `none`: the model's log-probability plus the keyword evidence."""
+        model = self._model
+        assert model is not None
+        # Log-probabilities up to a constant shared by every label: enough to compare and for softmax.
+        learned = model.logits(text) if not self._leftover else model.log_probabilities(text)
+        logs = learned.tolist()
+        if explain:
+            analysis.learned = model.probabilities(text)
+        scoring = self._matcher.scoring
+        weight = scoring.keyword_weight
+        combined = {
+            code: logs[position] + weight * scores.get(code, 0.0)
+            for code, position in self._learned_at.items()
+        }
+        if self._leftover:
+            # What the model gives categories this taxonomy removed is still a request: it goes to `other`.
+            extra = float(np.exp(learned[self._leftover]).sum())
+            for code, position in self._learned_at.items():
+                if model.labels[position] == "other":
+                    combined[code] = math.log(math.exp(logs[position]) + extra) + weight * scores.get(
+                        code, 0.0
+                    )
+        combined[NONE] = logs[self._none_at] - scoring.evidence_weight * evidence
+        analysis.combined = combined
+        return dict(combined)
 
     def _scan(self, text: str) -> _Evidence:
         """Find the dictionary's terms (the longest where they overlap) and the patterns; add up weights.
@@ -492,6 +572,12 @@ class KeywordClassifier:
         """Probability-like confidence that a message with this much evidence is a request."""
         scoring = self._matcher.scoring
         return 1.0 / (1.0 + math.exp(-scoring.slope * (evidence - scoring.midpoint)))
+
+
+def _softmax_top(scores: Mapping[str, float]) -> float:
+    """The softmax probability of the best score among all."""
+    top = max(scores.values())
+    return 1.0 / sum(math.exp(score - top) for score in scores.values())
 
 
 def _prefixes(regex: str) -> set[str] | None:

@@ -44,7 +44,7 @@ _TOP_KEYS = {
     "urgent_unless",
     "scoring",
 }
-_CATEGORY_KEYS = {"names", "keywords", "replace"}
+_CATEGORY_KEYS = {"names", "keywords", "replace", "learned_as"}
 _SCORING_DEFAULTS = {
     "request_min": 0.8,
     "fit_min": 1.0,
@@ -57,6 +57,10 @@ _SCORING_DEFAULTS = {
     "slope": 2.2,
     "midpoint": 1.15,
     "dominance": 0.0,
+    "keyword_weight": 0.5,
+    "evidence_weight": 0.2,
+    "model": 1.0,
+    "model_below": 0.95,
 }
 _MAX_WEIGHT = 10.0
 
@@ -72,6 +76,9 @@ class Category:
     code: str
     names: Mapping[str, str]
     keywords: Mapping[str, float]
+    # The label of the trained model this category draws on (its default code, kept across a rename);
+    # a category the model never saw shares the model's `other`.
+    learned_as: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +114,14 @@ class Scoring:
     slope: float
     midpoint: float
     dominance: float = 0.0
+    # How the n-gram model and the keywords are combined (nlp/model.py): a category's score is the
+    # model's log-probability + keyword_weight × its keyword score; `none` loses evidence_weight ×
+    # the keyword evidence. model: 0 turns the model off (keywords and rules alone).
+    keyword_weight: float = 0.5
+    evidence_weight: float = 0.2
+    model: float = 1.0
+    # The model is consulted only when the keywords' own confidence is below this (cost ≈ 60 µs).
+    model_below: float = 0.95
 
 
 @dataclass(frozen=True, slots=True)
@@ -276,6 +291,8 @@ def _rename_category(source: dict[str, Any], old: str, new: str) -> None:
     if new in categories:
         raise TaxonomyError(f"rename.{old}: the code {new!r} is already taken")
     categories[new] = categories.pop(old)
+    if isinstance(categories[new], dict):
+        categories[new].setdefault("learned_as", old)
     source["priority"] = [new if code == old else code for code in source.get("priority", [])]
     for spec in (source.get("patterns") or {}).values():
         weights = spec.get("weights") if isinstance(spec, Mapping) else None
@@ -386,7 +403,10 @@ def _build_category(code: str, spec: Any) -> Category:
     _known(spec, _CATEGORY_KEYS, where)
     names = _names(spec.get("names") or {"zh-Hans": code}, f"{where}.names")
     keywords = _weights(spec.get("keywords"), f"{where}.keywords")
-    return Category(code=code, names=names, keywords=keywords)
+    learned_as = spec.get("learned_as", code)
+    if not isinstance(learned_as, str) or not learned_as:
+        raise TaxonomyError(f"{where}.learned_as: must be a category code of the trained model")
+    return Category(code=code, names=names, keywords=keywords, learned_as=learned_as)
 
 
 def _names(value: Any, where: str) -> dict[str, str]:

@@ -94,6 +94,7 @@ def test_chat_and_news_are_not_requests(classifier: KeywordClassifier, text: str
 def test_dominance_lets_a_far_stronger_category_beat_priority() -> None:
     base = (
         shared_classifier()
+        .with_taxonomy({"scoring": {"model": 0}})  # the keyword layer's own constant
         .with_keywords("other", add={"甲乙丙": 3.0})
         .with_keywords("dispute", add={"丁戊己": 1.0})
     )

@@ -1,0 +1,145 @@
+"""Trains the n-gram model (``python -m nlp train``) on the project's own labelled corpus.
+
+Needs scikit-learn (``pip install -e '.[dev]'``); the bot itself only loads the result
+(:mod:`nlp.model`). Which files train the model is listed in ``data/training.txt`` — files kept
+as untouched measurement sets are left out there, never here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TextIO
+
+import numpy as np
+
+from nlp.evaluation import EvaluationReport, evaluate, read_labelled
+from nlp.model import ModelInfo, TextModel, ngrams
+from nlp.normalize import Normalizer
+
+TRAINING_LIST = Path(__file__).with_name("data") / "training.txt"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# Regularisation chosen by leaving one corpus file out at a time (docs in nlp/README.md).
+DEFAULT_C = 10.0
+MIN_DF = 2
+MAX_FEATURES = 8000
+
+
+def training_files(listing: Path = TRAINING_LIST) -> list[Path]:
+    """The corpus files named in the training list (paths relative to the project root)."""
+    files = []
+    for line in listing.read_text(encoding="utf-8").splitlines():
+        name = line.split("#", 1)[0].strip()
+        if name:
+            files.append(PROJECT_ROOT / name)
+    return files
+
+
+def fingerprint(path: Path) -> str:
+    """A short content hash of a corpus file, stored in the model to notice a stale model."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+
+
+def labelled_rows(files: Iterable[Path], normalizer: Normalizer | None = None) -> tuple[list[str], list[str]]:
+    """Folded texts and labels of every row of the files, in order."""
+    normalizer = normalizer or Normalizer()
+    texts: list[str] = []
+    labels: list[str] = []
+    for path in files:
+        for message in read_labelled(path):
+            texts.append(normalizer.normalize(message.text).text)
+            labels.append(message.label)
+    return texts, labels
+
+
+def fit(
+    texts: Sequence[str],
+    labels: Sequence[str],
+    *,
+    c: float = DEFAULT_C,
+    max_features: int = MAX_FEATURES,
+    trained_on: dict[str, str] | None = None,
+) -> TextModel:
+    """Fit TF-IDF + multinomial logistic regression on folded texts and wrap it as a TextModel."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    vectorizer = TfidfVectorizer(analyzer=ngrams, sublinear_tf=True, min_df=MIN_DF, dtype=np.float64)
+    regression = LogisticRegression(C=c, max_iter=3000)
+    regression.fit(vectorizer.fit_transform(texts), list(labels))
+    if len(vectorizer.vocabulary_) > max_features:
+        # Keep the n-grams that can move a decision most (largest |weight| × idf) and fit again on them:
+        # a smaller table is faster to look up and stays in the processor's cache.
+        grams = sorted(vectorizer.vocabulary_, key=vectorizer.vocabulary_.__getitem__)
+        strength = np.abs(regression.coef_).max(axis=0) * vectorizer.idf_
+        keep = sorted(grams[position] for position in np.argsort(-strength)[:max_features])
+        vectorizer = TfidfVectorizer(analyzer=ngrams, sublinear_tf=True, vocabulary=keep, dtype=np.float64)
+        regression = LogisticRegression(C=c, max_iter=3000)
+        regression.fit(vectorizer.fit_transform(texts), list(labels))
+    vocabulary = sorted(vectorizer.vocabulary_, key=vectorizer.vocabulary_.__getitem__)
+    return TextModel(
+        vocabulary=vocabulary,
+        idf=vectorizer.idf_,
+        weights=regression.coef_.T.copy(),
+        intercept=regression.intercept_,
+        labels=[str(label) for label in regression.classes_],
+        info=ModelInfo(
+            trained_on=trained_on or {},
+            rows=len(texts),
+            settings={
+                "C": c,
+                "min_df": MIN_DF,
+                "max_features": max_features,
+                "ngrams": "char 1-3",
+                "tf": "sublinear",
+                "norm": "l2",
+            },
+        ),
+    )
+
+
+def train(files: Sequence[Path] | None = None, *, c: float = DEFAULT_C) -> TextModel:
+    """Train on the listed corpus files (default: data/training.txt)."""
+    files = list(files) if files is not None else training_files()
+    texts, labels = labelled_rows(files)
+    trained_on = {
+        str(path.relative_to(PROJECT_ROOT)) if path.is_relative_to(PROJECT_ROOT) else str(path): fingerprint(
+            path
+        )
+        for path in files
+    }
+    return fit(texts, labels, c=c, trained_on=trained_on)
+
+
+def cross_validate(
+    files: Sequence[Path] | None = None, *, c: float = DEFAULT_C, out: TextIO | None = None
+) -> list[tuple[str, EvaluationReport]]:
+    """Leave one corpus file out at a time: train on the others, evaluate the full classifier on it.
+
+    This is how ``scoring.keyword_weight`` / ``evidence_weight`` and ``C`` were chosen; the keyword
+    rules were tuned on most of these files, so read the figures as an upper bound for new text.
+    """
+    from nlp.classifier import KeywordClassifier
+
+    files = list(files) if files is not None else training_files()
+    normalizer = Normalizer()
+    rows = {path: labelled_rows([path], normalizer) for path in files}
+    keywords_only = KeywordClassifier({"scoring": {"model": 0}})
+    results = []
+    for path in files:
+        texts = [text for other in files if other != path for text in rows[other][0]]
+        labels = [label for other in files if other != path for label in rows[other][1]]
+        model = fit(texts, labels, c=c)
+        classifier = KeywordClassifier(
+            keywords_only.taxonomy.with_override({"scoring": {"model": 1}}), model=model
+        )
+        report = evaluate(classifier, read_labelled(path), classifier.threshold)
+        results.append((path.name, report))
+        if out is not None:
+            out.write(
+                f"{path.name:28s} P {report.request_precision:.3f}  R {report.request_recall:.3f}  "
+                f"category {report.category_accuracy:.3f}  ({report.count} rows)\n"
+            )
+            out.flush()
+    return results

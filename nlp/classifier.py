@@ -181,16 +181,21 @@ class KeywordClassifier:
         self._model: TextModel | None = None
         if self._taxonomy.scoring.model:
             self._model = model or default_model()
-        # Where each code's label sits in the model's output; codes the model never saw use `other`.
+        # Where each code's label sits in the model's output. A category the model never saw (added by a
+        # community) has no opinion of the model: it starts from the model's belief that this is a
+        # request at all, and its keywords do the rest.
         self._learned_at: dict[str, int] = {}
+        self._unknown: list[str] = []
         self._leftover: list[int] = []
         self._none_at = 0
         if self._model is not None:
             labels = self._model.labels
             self._learned_at = {
-                category.code: labels.index(category.learned_as if category.learned_as in labels else "other")
+                category.code: labels.index(category.learned_as)
                 for category in self._taxonomy.categories
+                if category.learned_as in labels
             }
+            self._unknown = [code for code in self._taxonomy.codes if code not in self._learned_at]
             used = {*self._learned_at.values(), labels.index(NONE)}
             self._leftover = [position for position in range(len(labels)) if position not in used]
             self._none_at = labels.index(NONE)
@@ -403,8 +408,10 @@ class KeywordClassifier:
         """Scores of every code and `none`: the model's log-probability plus the keyword evidence."""
         model = self._model
         assert model is not None
-        # Log-probabilities up to a constant shared by every label: enough to compare and for softmax.
-        learned = model.logits(text) if not self._leftover else model.log_probabilities(text)
+        normalised = bool(self._leftover or self._unknown)
+        # Without taxonomy changes, log-probabilities up to a constant shared by every label are enough
+        # (comparison and softmax ignore the constant); with them, proper log-probabilities.
+        learned = model.log_probabilities(text) if normalised else model.logits(text)
         logs = learned.tolist()
         if explain:
             analysis.learned = model.probabilities(text)
@@ -414,14 +421,18 @@ class KeywordClassifier:
             code: logs[position] + weight * scores.get(code, 0.0)
             for code, position in self._learned_at.items()
         }
-        if self._leftover:
+        if normalised:
+            floor = 1e-9
             # What the model gives categories this taxonomy removed is still a request: it goes to `other`.
-            extra = float(np.exp(learned[self._leftover]).sum())
+            extra = float(np.exp(learned[self._leftover]).sum()) if self._leftover else 0.0
             for code, position in self._learned_at.items():
-                if model.labels[position] == "other":
+                if extra and model.labels[position] == "other":
                     combined[code] = math.log(math.exp(logs[position]) + extra) + weight * scores.get(
                         code, 0.0
                     )
+            request = math.log(max(1.0 - math.exp(logs[self._none_at]), floor))
+            for code in self._unknown:
+                combined[code] = request + weight * scores.get(code, 0.0)
         combined[NONE] = logs[self._none_at] - scoring.evidence_weight * evidence
         analysis.combined = combined
         return dict(combined)

@@ -7,8 +7,9 @@ development dependency) and shipped as ``data/model.npz``; here it is only appli
 start-up stays well under a second and no training library is needed at run time.
 
 Features are TF-IDF weighted character 1–3-grams (digits folded to 0, the text framed by ``^`` and
-``$``), sublinear term frequency, L2-normalised — exactly what scikit-learn's ``TfidfVectorizer``
-computes with :func:`ngrams` as its analyzer; ``tests/nlp/test_model.py`` checks that both agree.
+``$``), binary term frequency (present or not), L2-normalised — exactly what scikit-learn's
+``TfidfVectorizer(binary=True)`` computes with :func:`ngrams` as its analyzer;
+``tests/nlp/test_model.py`` checks that both agree.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ import itertools
 import json
 import logging
 import math
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -75,8 +75,10 @@ class TextModel:
             raise ValueError("a model must know the labels none and other")
         self._index = {gram: position for position, gram in enumerate(vocabulary)}
         self._blank = len(vocabulary)
-        self._idf = np.append(idf.astype(np.float64), 0.0)
-        self._weights = np.vstack([weights.astype(np.float64), np.zeros((1, len(labels)))])
+        self._idf = idf.astype(np.float64)
+        self._weights = weights.astype(np.float64)
+        table = np.hstack([self._weights * self._idf[:, None], (self._idf**2)[:, None]])
+        self._table = np.vstack([table, np.zeros((1, len(labels) + 1))])
         self._intercept = intercept.astype(np.float64)
         self.labels: tuple[str, ...] = tuple(labels)
         self.info = info
@@ -107,8 +109,8 @@ class TextModel:
         np.savez_compressed(
             path,
             vocabulary=np.array(vocabulary),
-            idf=self._idf[:-1].astype(np.float32),
-            weights=self._weights[:-1].astype(np.float32),
+            idf=self._idf.astype(np.float32),
+            weights=self._weights.astype(np.float32),
             intercept=self._intercept.astype(np.float32),
             meta=np.array(json.dumps(meta, ensure_ascii=False)),
         )
@@ -120,19 +122,17 @@ class TextModel:
 
     def logits(self, folded: str) -> np.ndarray:
         """Raw label scores (log-probabilities up to a common constant), in the order of :attr:`labels`."""
-        counts = Counter(ngrams(folded))
-        size = len(counts)
-        # Every lookup in C (map, fromiter); an n-gram the model does not know points at the blank
-        # last row, whose idf and weights are 0, so it changes nothing.
+        grams = set(ngrams(folded))
+        # Every lookup in C (map, fromiter); an n-gram the model does not know points at the blank last
+        # row of zeros. Each row holds idf × weights and, last, idf²: one sum gives the weighted total and
+        # the squared norm of the TF-IDF vector (binary tf), so the L2 normalisation is one division.
         rows = np.fromiter(
-            map(self._index.get, counts, itertools.repeat(self._blank)), dtype=np.intp, count=size
+            map(self._index.get, grams, itertools.repeat(self._blank)), dtype=np.intp, count=len(grams)
         )
-        values = np.fromiter(counts.values(), dtype=np.float64, count=size)
-        values = (np.log(values) + 1.0) * self._idf[rows]  # sublinear tf × idf
-        norm = math.sqrt(float(values @ values))
-        if norm == 0.0:
+        total = self._table[rows].sum(axis=0)
+        if total[-1] <= 0.0:
             return self._intercept.copy()
-        return (values @ self._weights[rows]) / norm + self._intercept
+        return total[:-1] / math.sqrt(total[-1]) + self._intercept
 
     def log_probabilities(self, folded: str) -> np.ndarray:
         """Natural-log label probabilities, in the order of :attr:`labels`."""

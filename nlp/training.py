@@ -65,7 +65,7 @@ def fit(
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
 
-    vectorizer = TfidfVectorizer(analyzer=ngrams, sublinear_tf=True, min_df=MIN_DF, dtype=np.float64)
+    vectorizer = TfidfVectorizer(analyzer=ngrams, binary=True, min_df=MIN_DF, dtype=np.float64)
     regression = LogisticRegression(C=c, max_iter=3000)
     regression.fit(vectorizer.fit_transform(texts), list(labels))
     if len(vectorizer.vocabulary_) > max_features:
@@ -74,7 +74,7 @@ def fit(
         grams = sorted(vectorizer.vocabulary_, key=vectorizer.vocabulary_.__getitem__)
         strength = np.abs(regression.coef_).max(axis=0) * vectorizer.idf_
         keep = sorted(grams[position] for position in np.argsort(-strength)[:max_features])
-        vectorizer = TfidfVectorizer(analyzer=ngrams, sublinear_tf=True, vocabulary=keep, dtype=np.float64)
+        vectorizer = TfidfVectorizer(analyzer=ngrams, binary=True, vocabulary=keep, dtype=np.float64)
         regression = LogisticRegression(C=c, max_iter=3000)
         regression.fit(vectorizer.fit_transform(texts), list(labels))
     vocabulary = sorted(vectorizer.vocabulary_, key=vectorizer.vocabulary_.__getitem__)
@@ -92,7 +92,7 @@ def fit(
                 "min_df": MIN_DF,
                 "max_features": max_features,
                 "ngrams": "char 1-3",
-                "tf": "sublinear",
+                "tf": "binary",
                 "norm": "l2",
             },
         ),

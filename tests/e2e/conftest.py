@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from bot.bootstrap import BotRunner, build_core
-from bot.config import Settings
+from bot.config import QuietHours, Settings
 from simulator.client import SimulatorClient
 from simulator.testing import TEST_TOKEN, running_simulator
 
@@ -85,6 +85,10 @@ async def world(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
         building = (await client.create_chat("3栋业主群", type="supergroup"))["id"]
         staff = (await client.create_chat("幸福里值班群", type="supergroup"))["id"]
         core = await build_core(bot_settings(sim.url, tmp_path / "bot.db", bot_framework=request.param))
+        # This world runs on the wall clock: without this, a run between 22:00 and 07:00 community time
+        # would hold every non-urgent reminder until morning (quiet hours have their own tests with a
+        # manual clock in tests/services/test_duty_and_reminders.py).
+        core.deps.rules.quiet_hours = QuietHours(start="00:00", end="00:00")
         runner = BotRunner(core)
         await runner.start()
         w = World(sim, client, runner, building, staff)

@@ -36,11 +36,13 @@ def main(argv: list[str] | None = None) -> int:
 
 def _train(args: argparse.Namespace) -> int:
     """Train and save the model, or cross-validate it (needs scikit-learn: pip install -e '.[dev]')."""
-    try:
-        from nlp import training
-    except ImportError as error:  # pragma: no cover - only without the dev extra
-        sys.stderr.write(f"training needs scikit-learn ({error}); install with: pip install -e '.[dev]'\n")
+    import importlib.util
+
+    if importlib.util.find_spec("sklearn") is None:
+        sys.stderr.write("training needs scikit-learn; install the dev extra: pip install -e '.[dev]'\n")
         return 2
+    from nlp import training
+
     c = args.c or training.DEFAULT_C
     if args.command == "crossval":
         training.cross_validate(c=c, out=sys.stdout)

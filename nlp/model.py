@@ -19,6 +19,7 @@ import itertools
 import json
 import logging
 import math
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -150,6 +151,6 @@ def default_model() -> TextModel | None:
     """The shipped model, loaded once per process; None (keywords alone, logged) if it cannot be read."""
     try:
         return TextModel.load(DEFAULT_MODEL)
-    except (OSError, ValueError, KeyError) as error:
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as error:
         logger.warning("n-gram model %s not usable (%s): keywords and rules alone", DEFAULT_MODEL, error)
         return None

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 import numpy as np
 
@@ -62,21 +62,14 @@ def fit(
     trained_on: dict[str, str] | None = None,
 ) -> TextModel:
     """Fit TF-IDF + multinomial logistic regression on folded texts and wrap it as a TextModel."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
-
-    vectorizer = TfidfVectorizer(analyzer=ngrams, binary=True, min_df=MIN_DF, dtype=np.float64)
-    regression = LogisticRegression(C=c, max_iter=3000)
-    regression.fit(vectorizer.fit_transform(texts), list(labels))
+    vectorizer, regression = _fit_once(texts, labels, c)
     if len(vectorizer.vocabulary_) > max_features:
         # Keep the n-grams that can move a decision most (largest |weight| × idf) and fit again on them:
         # a smaller table is faster to look up and stays in the processor's cache.
         grams = sorted(vectorizer.vocabulary_, key=vectorizer.vocabulary_.__getitem__)
         strength = np.abs(regression.coef_).max(axis=0) * vectorizer.idf_
         keep = sorted(grams[position] for position in np.argsort(-strength)[:max_features])
-        vectorizer = TfidfVectorizer(analyzer=ngrams, binary=True, vocabulary=keep, dtype=np.float64)
-        regression = LogisticRegression(C=c, max_iter=3000)
-        regression.fit(vectorizer.fit_transform(texts), list(labels))
+        vectorizer, regression = _fit_once(texts, labels, c, keep)
     vocabulary = sorted(vectorizer.vocabulary_, key=vectorizer.vocabulary_.__getitem__)
     return TextModel(
         vocabulary=vocabulary,
@@ -97,6 +90,25 @@ def fit(
             },
         ),
     )
+
+
+def _fit_once(
+    texts: Sequence[str], labels: Sequence[str], c: float, vocabulary: list[str] | None = None
+) -> tuple[Any, Any]:
+    """One TF-IDF (binary tf, n-grams of :func:`ngrams`) + logistic regression fit, on a given vocabulary or not."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    vectorizer = TfidfVectorizer(
+        analyzer=ngrams,
+        binary=True,
+        min_df=1 if vocabulary else MIN_DF,
+        vocabulary=vocabulary,
+        dtype=np.float64,
+    )
+    regression = LogisticRegression(C=c, max_iter=3000)
+    regression.fit(vectorizer.fit_transform(texts), list(labels))
+    return vectorizer, regression
 
 
 def train(files: Sequence[Path] | None = None, *, c: float = DEFAULT_C) -> TextModel:
@@ -125,15 +137,11 @@ def cross_validate(
     files = list(files) if files is not None else training_files()
     normalizer = Normalizer()
     rows = {path: labelled_rows([path], normalizer) for path in files}
-    keywords_only = KeywordClassifier({"scoring": {"model": 0}})
     results = []
     for path in files:
         texts = [text for other in files if other != path for text in rows[other][0]]
         labels = [label for other in files if other != path for label in rows[other][1]]
-        model = fit(texts, labels, c=c)
-        classifier = KeywordClassifier(
-            keywords_only.taxonomy.with_override({"scoring": {"model": 1}}), model=model
-        )
+        classifier = KeywordClassifier(model=fit(texts, labels, c=c))
         report = evaluate(classifier, read_labelled(path), classifier.threshold)
         results.append((path.name, report))
         if out is not None:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import ahocorasick
 import jieba
 import numpy as np
 
@@ -50,7 +51,7 @@ class _Matcher:
     """
 
     def __init__(self, taxonomy: Taxonomy, normalizer: Normalizer) -> None:
-        """Fold every term like a message and index terms by their first character."""
+        """Fold every term like a message; build the automaton that finds terms and regex triggers."""
         politeness = {normalizer.fold(term) for term in taxonomy.politeness}
         categories: dict[str, dict[str, float]] = {}
         request: dict[str, float] = {}
@@ -75,14 +76,9 @@ class _Matcher:
             for term in {*categories, *request, *chat}
             if term
         }
-        lengths: dict[str, set[int]] = {}
-        for term in self.terms:
-            lengths.setdefault(term[0], set()).add(len(term))
-        self.first: dict[str, tuple[int, ...]] = {
-            ch: tuple(sorted(ls, reverse=True)) for ch, ls in lengths.items()
-        }
-        # Every regular expression gets an id; `trigger` maps a character or character pair that can
-        # start a match to the ids worth running, so a message runs only the few that could match.
+        # Every regular expression gets an id; `trigger` maps a character or character pair that every
+        # match contains (mostly: starts with) to the ids worth running, so a message runs only the few
+        # that could match.
         trigger: dict[str, set[int]] = {}
         always: set[int] = set()
         count = iter(range(1 << 30))
@@ -103,18 +99,20 @@ class _Matcher:
         self.urgent = tuple((rule(u.regex), re.compile(u.regex), u.name, u.category) for u in taxonomy.urgent)
         self.solved = tuple((rule(regex), re.compile(regex)) for regex in taxonomy.solved_patterns)
         self.notices = tuple((rule(regex), re.compile(regex)) for regex in taxonomy.notices)
-        self.trigger_pair = {prefix: frozenset(ids) for prefix, ids in trigger.items() if len(prefix) == 2}
-        pair_first = {prefix[0] for prefix in self.trigger_pair}
-        # One lookup per character of a message: the lengths of the terms that start with it, the
-        # regular expressions it triggers alone, and whether it may start a triggering pair.
-        self.index: dict[str, tuple[tuple[int, ...], frozenset[int] | None, bool]] = {
-            char: (
-                self.first.get(char, ()),
-                frozenset(trigger[char]) if char in trigger else None,
-                char in pair_first,
-            )
-            for char in {*self.first, *(p for p in trigger if len(p) == 1), *pair_first}
+        # One Aho-Corasick pass over a message finds every dictionary term and every string that
+        # triggers a regular expression; each key carries (term, length, meaning or None, rule ids or None).
+        keys: dict[str, tuple[_Meaning | None, frozenset[int] | None]] = {
+            term: (meaning, None) for term, meaning in self.terms.items()
         }
+        for prefix, ids in trigger.items():
+            keys[prefix] = (keys.get(prefix, (None, None))[0], frozenset(ids))
+        self.automaton = ahocorasick.Automaton()
+        for key, (meaning, rules) in keys.items():
+            self.automaton.add_word(key, (key, len(key), meaning, rules))
+        # An automaton with no keys cannot be searched (a taxonomy without any keyword or pattern).
+        self.scannable = bool(keys)
+        if keys:
+            self.automaton.make_automaton()
         self.pattern_of_rule = {rule: (name, weights) for rule, _, name, weights in self.patterns}
         self.pattern_regex = {rule: pattern for rule, pattern, _, _ in self.patterns}
         self.always = frozenset(always)
@@ -440,58 +438,51 @@ class KeywordClassifier:
     def _scan(self, text: str) -> _Evidence:
         """Find the dictionary's terms (the longest where they overlap) and the patterns; add up weights.
 
-        The same pass collects the regular expressions worth running (those whose first character
-        or character pair occurs), so most messages run only a few.
+        The same pass collects the regular expressions worth running (those with a triggering
+        character or character pair in the message), so most messages run only a few.
         """
         matcher = self._matcher
-        index, terms, trigger_pair = matcher.index, matcher.terms, matcher.trigger_pair
         present = set(matcher.always)
-        size = len(text)
+        # The longest term starting at each position (a shorter one starting there lies inside it).
+        longest: dict[int, tuple[int, str, _Meaning]] = {}
+        if matcher.scannable:
+            for end, (term, length, meaning, rules) in matcher.automaton.iter(text):
+                if rules is not None:
+                    present |= rules
+                if meaning is not None:
+                    start = end - length + 1
+                    if start not in longest or longest[start][0] < length:
+                        longest[start] = (length, term, meaning)
         scores: dict[str, float] = {}
         request = chat = politeness = 0.0
         keywords: list[str] = []
         counted: set[str] = set()
         boundary_checks: dict[str, int] = {}
         reach = 0
-        for start, char in enumerate(text):
-            entry = index.get(char)
-            if entry is None:
+        for start in sorted(longest):
+            length, term, meaning = longest[start]
+            end = start + length
+            # A term wholly inside one already found does not count.
+            if end <= reach:
                 continue
-            lengths, hit, starts_pair = entry
-            if hit is not None:
-                present |= hit
-            if starts_pair:
-                hit = trigger_pair.get(text[start : start + 2])
-                if hit is not None:
-                    present |= hit
-            for length in lengths:
-                end = start + length
-                # Only the longest term starting here can count: shorter ones lie inside it.
-                if end > size or end <= reach:
+            reach = end
+            if term in counted:
+                continue
+            if length == 1:
+                checks = boundary_checks.get(term, 0)
+                if checks >= _MAX_BOUNDARY_CHECKS:
                     continue
-                term = text[start:end]
-                meaning = terms.get(term)
-                if meaning is None:
+                boundary_checks[term] = checks + 1
+                if not self._is_word(text, start, end):
                     continue
-                reach = end
-                if term in counted:
-                    break
-                if length == 1:
-                    checks = boundary_checks.get(term, 0)
-                    if checks >= _MAX_BOUNDARY_CHECKS:
-                        break
-                    boundary_checks[term] = checks + 1
-                    if not self._is_word(text, start, end):
-                        break
-                counted.add(term)
-                keywords.append(term)
-                for code, weight in meaning.categories:
-                    scores[code] = scores.get(code, 0.0) + weight
-                request += meaning.request
-                chat += meaning.chat
-                if meaning.polite:
-                    politeness += meaning.chat
-                break
+            counted.add(term)
+            keywords.append(term)
+            for code, weight in meaning.categories:
+                scores[code] = scores.get(code, 0.0) + weight
+            request += meaning.request
+            chat += meaning.chat
+            if meaning.polite:
+                politeness += meaning.chat
         patterns: list[str] = []
         pattern_of_rule, pattern_regex = matcher.pattern_of_rule, matcher.pattern_regex
         for rule in sorted(present):
@@ -592,17 +583,30 @@ def _softmax_top(scores: Mapping[str, float]) -> float:
 
 
 def _prefixes(regex: str) -> set[str] | None:
-    """The characters or character pairs that every match of the regex starts with; None if unknown."""
+    """Characters or character pairs one of which occurs in any text the regex matches; None if unknown.
+
+    Usually what every match starts with; when the start cannot be told (``^(?!…)[^。]*(墙皮|墙面)…``),
+    what a later part of every match starts with, since a match contains a match of each of its parts.
+    """
     try:
         parsed = sre_parse.parse(regex)
     except Exception:
         return None
-    return _sequence_prefixes(list(parsed)) or None
+    items = [(op, value) for op, value in parsed if str(op) not in _ZERO_WIDTH]
+    for start in range(len(items)):
+        prefixes = _sequence_prefixes(items[start:])
+        if prefixes:
+            return prefixes
+    return None
+
+
+# Parts of a regex that match no characters: they say nothing about what a match contains.
+_ZERO_WIDTH = frozenset({"AT", "ASSERT", "ASSERT_NOT"})
 
 
 def _sequence_prefixes(items: list[Any]) -> set[str] | None:
     """Prefixes (one or two characters) of a parsed regex sequence; None when they cannot be told."""
-    items = [(op, value) for op, value in items if str(op) != "AT"]
+    items = [(op, value) for op, value in items if str(op) not in _ZERO_WIDTH]
     if not items:
         return None
     (op, value), rest = items[0], items[1:]

@@ -421,6 +421,15 @@ class SqlCaseRepository(_Repo):
         )
         return int(count or 0)
 
+    async def supporter_names(self, case_ids: Sequence[int]) -> list[str]:
+        """The names of the residents who said they are affected by any of these cases."""
+        if not case_ids:
+            return []
+        rows = await self.s.scalars(
+            select(CaseSupporterRow.name).where(CaseSupporterRow.case_id.in_(list(case_ids))).distinct()
+        )
+        return list(rows)
+
     async def set_reminders(self, cases: Sequence[Case]) -> None:
         """Write back the reminder state of many cases in one executemany statement."""
         if not cases:

@@ -174,6 +174,10 @@ class CaseRepository(Protocol):
         """How many residents besides the reporter said they are affected."""
         ...
 
+    async def supporter_names(self, case_ids: Sequence[int]) -> list[str]:
+        """The names of the residents who said they are affected by any of these cases."""
+        ...
+
 
 class OutboxRepository(Protocol):
     """Messages the bot owes, and their delivery."""

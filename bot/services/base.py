@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -131,6 +131,18 @@ class Service:
             chat.title = ref.title
             await uow.chats.save(chat)
         return chat
+
+    async def known_names(self, uow: UnitOfWork, cases: Sequence[Case]) -> list[str]:
+        """Names that public posts about these cases mask: the roster's, reporters', assignees', +1s'."""
+        community = await self.community(uow)
+        people = await uow.duty.people(community.id)
+        supporters = await uow.cases.supporter_names([c.id for c in cases if c.id is not None])
+        return [
+            *(p.name for p in people),
+            *(c.reporter_name for c in cases),
+            *(c.assignee_name or "" for c in cases),
+            *supporters,
+        ]
 
     def refusal_text(self, refusal: DomainError) -> str:
         """The user-facing text of a refusal, with a case state shown by its display name."""

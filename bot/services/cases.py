@@ -427,7 +427,11 @@ class CaseService(Service):
             await self.queue(
                 uow,
                 case.chat_id,
-                self.t("case.explained_public", number=case.number, note=mask_text(note)),
+                self.t(
+                    "case.explained_public",
+                    number=case.number,
+                    note=mask_text(note, await self.known_names(uow, [case])),
+                ),
                 reply_to=case.message_id,
                 ref=echo_ref(case),
             )
@@ -445,7 +449,9 @@ class CaseService(Service):
             category=self.category_name(case.category),
             building=await self._building_name(uow, case),
             # a dispute is never detailed in public, not even through the staff member's note
-            note=self.t("echo.dispute_note") if case.category == "dispute" else mask_text(case.resolution_note or ""),
+            note=self.t("echo.dispute_note")
+            if case.category == "dispute"
+            else mask_text(case.resolution_note or "", await self.known_names(uow, [case])),
             role=self.role_name(member.main_role()),
             name=member.name,
             took=self.deps.texts.duration(took.total_seconds()),
@@ -520,6 +526,7 @@ class CaseService(Service):
             ChatKind.PRIVATE,
         )
         full = full or (chat.kind == ChatKind.PRIVATE and case.reporter_id == member.user_id)
+        names = [] if full else await self.known_names(uow, [case])
         lines = [
             self.t(
                 "case.detail_head",
@@ -529,7 +536,9 @@ class CaseService(Service):
                 building=await self._building_name(uow, case),
                 status=self._status_line(case),
             ),
-            self.t("case.detail_text", text=self._public_summary(case) if not full else shorten(case.text, 800)),
+            self.t(
+                "case.detail_text", text=self._public_summary(case, names) if not full else shorten(case.text, 800)
+            ),
         ]
         if full:
             lines.append(self.t("case.detail_reporter", reporter=case.reporter_name))
@@ -543,7 +552,7 @@ class CaseService(Service):
                 who = f"{event.actor_name} → {event.note}" if full else ""
             note = ""
             if event.note and event.kind in ("resolved", "explained"):
-                note = "：" + (event.note if full else mask_text(event.note))
+                note = "：" + (event.note if full else mask_text(event.note, names))
             lines.append(
                 self.t(
                     "case.detail_event",
@@ -555,13 +564,13 @@ class CaseService(Service):
             )
         return "\n".join(lines)
 
-    def _public_summary(self, case: Case) -> str:
+    def _public_summary(self, case: Case, names: list[str]) -> str:
         """What a group may read about a case: masked, short, and nothing at all about a dispute."""
         if case.category == "dispute":
             return self.t("case.dispute_hidden")
         if case.source != "group":  # told to the bot privately (issue 10): never read out in a group
             return self.t("private.hidden_in_public")
-        return shorten(mask_text(case.text), 60)
+        return shorten(mask_text(case.text, names), 60)
 
     async def list_mine(self, uow: UnitOfWork, member: Member) -> str:
         """/mycases: the cases a member works on and the ones they reported that are still open."""

@@ -146,11 +146,6 @@ class WallService(Feature):
             return None, community.name
         raise BadInput("wall.where")
 
-    async def _names(self, uow: UnitOfWork, cases: list[Case]) -> list[str]:
-        community = await self.community(uow)
-        people = await uow.duty.people(community.id)
-        return [p.name for p in people] + [c.reporter_name for c in cases] + [c.assignee_name or "" for c in cases]
-
     def _summary(self, case: Case, names: list[str]) -> str:
         if case.category == "dispute":
             return self.t("case.dispute_hidden")
@@ -185,7 +180,7 @@ class WallService(Feature):
         plus = await uow.wall.supporter_counts([c.id or 0 for c in cases])
         named = await uow.wall.named_reporters(sorted({c.reporter_id for c in cases})) if kind == WALL else set()
         places = await uow.wall.grid_names(community.id)
-        names = await self._names(uow, cases)
+        names = await self.known_names(uow, cases)
         pages = max((len(cases) + rules.page_size - 1) // rules.page_size, 1)
         page = min(max(page, 1), pages)
         shown = cases[(page - 1) * rules.page_size : page * rules.page_size]

@@ -403,3 +403,29 @@ async def test_echo_of_a_dispute_shows_no_details_of_the_parties(core: Core, ev:
     board = (await outbox(core))[-1].text
     assert "#1 邻里纠纷 · （邻里纠纷，详情不公开） → 已调解处理" in board
     assert "王" not in board and "张大爷" not in board
+
+
+async def test_staff_notes_in_public_mask_the_residents_named_in_them(core: Core, ev: Events, tmp_path: Path) -> None:
+    # The reporter (张大爷) and a neighbour who pressed +1 (李阿姨) are named in the staff's notes; every
+    # public post of a note (explanation, echo, /case in the group, the echo board) masks them.
+    await prepare(core, ev, tmp_path)
+    await core.services.handle_message(ev.message(BUILDING_CHAT, RESIDENT, "3栋门口漏水了"))
+    await core.services.handle_press(ev.press(STAFF_CHAT, VOLUNTEER, "c1:explain:1"))
+    await core.services.handle_message(ev.message(STAFF_CHAT, VOLUNTEER, "已和张大爷约好，等配件到了再修"))
+    explained = next(r for r in await outbox(core) if r.ref == "case:1:echo")
+    assert "已和张**约好" in explained.text and "张大爷" not in explained.text
+
+    await core.services.handle_message(ev.message(BUILDING_CHAT, RESIDENT, "楼下垃圾堆了三天"))
+    await core.services.handle_press(ev.press(BUILDING_CHAT, NEIGHBOUR, "c1:plus:2"))
+    await resolve(core, ev, 2, "张大爷说的垃圾清走了，李阿姨家门口也扫过了")
+    echo = next(r for r in await outbox(core) if r.ref == "case:2:echo")
+    assert "张**说的垃圾清走了，李**家门口也扫过了" in echo.text
+    await core.services.handle_command(ev.command(BUILDING_CHAT, NEIGHBOUR, "case", "2"))
+    await core.services.handle_command(ev.command(BUILDING_CHAT, NEIGHBOUR, "echo"))
+    detail, board = (r.text for r in (await outbox(core))[-2:])
+    for public in (detail, board):
+        assert "张**说的垃圾清走了" in public
+        assert "张大爷" not in public and "李阿姨" not in public
+    # staff in the staff group still read the note as written
+    await core.services.handle_command(ev.command(STAFF_CHAT, VOLUNTEER, "case", "2"))
+    assert "张大爷说的垃圾清走了，李阿姨家门口也扫过了" in (await outbox(core))[-1].text

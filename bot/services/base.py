@@ -204,11 +204,19 @@ class Service:
         )
 
     async def queue_edit(
-        self, uow: UnitOfWork, ref: str, text: str, buttons: list[list[Button]] | None = None
+        self,
+        uow: UnitOfWork,
+        ref: str,
+        text: str,
+        buttons: list[list[Button]] | None = None,
+        *,
+        keep_buttons: bool = False,
     ) -> int:
         """Queue an edit of every message sent (or still queued) under ``ref``; returns how many.
 
         The edit keeps each target's kind: a photo's or file's caption is edited, a text message's text.
+        An edit replaces the buttons (Telegram drops them when an edit names none): ``buttons``, or with
+        ``keep_buttons`` each target's own.
         """
         targets = await uow.outbox.by_ref(ref)
         for target in targets:
@@ -217,7 +225,7 @@ class Service:
                     chat_id=target.chat_id,
                     text=text,
                     kind=OutboxKind.EDIT,
-                    buttons=buttons or [],
+                    buttons=target.buttons if keep_buttons else buttons or [],
                     edit_of=target.id,
                     created_at=self.deps.clock.now(),
                     media_kind=target.media_kind,

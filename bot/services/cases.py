@@ -286,7 +286,8 @@ class CaseService(Service):
 
     async def _refresh_cards(self, uow: UnitOfWork, case: Case) -> None:
         await self.queue_edit(uow, dispatch_ref(case), await self._dispatch_text(uow, case), self._dispatch_buttons(case))
-        await self.queue_edit(uow, card_ref(case), await self._group_card(uow, case))
+        # the group card keeps its [私信报事] button through every update
+        await self.queue_edit(uow, card_ref(case), await self._group_card(uow, case), keep_buttons=True)
 
     async def claim(self, uow: UnitOfWork, member: Member, press: ButtonPress, data: CallbackData) -> PressAnswer:
         """接单: the first eligible staff member to press gets the case; later presses are refused."""

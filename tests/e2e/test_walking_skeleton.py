@@ -24,6 +24,10 @@ async def test_request_is_registered_dispatched_claimed_resolved_and_echoed(worl
     assert second["text"] == "已由 李明 接单。"
     claimed = await client.wait_for_edit(w.staff, dispatch["message_id"], lambda m: "已接单（李明）" in m["text"])
     assert [b["text"] for b in claimed["reply_markup"]["inline_keyboard"][0]] == ["办结", "说明情况"]
+    # the group's card follows the case and keeps its 私信报事 link
+    card_now = await client.wait_for_edit(w.building, card["message_id"], lambda m: "李明" in m["text"])
+    assert card_now["reply_markup"] == card["reply_markup"]
+    assert card["reply_markup"]["inline_keyboard"][0][0]["text"] == "私信报事"
 
     answer = await w.press(w.staff, claimed, VOLUNTEER_ID, "办结")
     assert "写一句说明" in answer["text"]

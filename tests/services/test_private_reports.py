@@ -288,6 +288,10 @@ async def test_help_in_a_building_group_carries_the_deep_link(core: Core, ev: Ev
     await core.services.handle_message(ev.message(BUILDING_CHAT, RESIDENT, "3栋电梯坏了"))
     card = next(r for r in await outbox(core) if r.ref == "case:1:card")
     assert buttons(card) == [link]
+    # the card is edited as the case moves on (接单 here) and keeps the button
+    await core.services.handle_press(ev.press(STAFF_CHAT, VOLUNTEER, "c1:claim:1"))
+    edits = [r for r in await outbox(core) if r.kind == "edit" and r.edit_of == card.id]
+    assert edits and all(buttons(edit) == [link] for edit in edits)
     await core.services.handle_command(ev.command(PRIVATE, RESIDENT, "help"))
     assert "/report" in (await last(core, PRIVATE.chat_id)).text
     await core.services.handle_command(ev.command(PRIVATE, RESIDENT, "start", "b999"))

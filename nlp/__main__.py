@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from nlp.cli import classify_main, eval_main
 
@@ -26,6 +27,9 @@ def main(argv: list[str] | None = None) -> int:
     train.add_argument("--c", type=float, help="inverse regularisation strength (default 10)")
     crossval = commands.add_parser("crossval", help="leave one training file out at a time and print figures")
     crossval.add_argument("--c", type=float, help="inverse regularisation strength (default 10)")
+    crossval.add_argument(
+        "--only", action="append", default=[], metavar="FILE", help="leave out just this training file (repeatable)"
+    )
     args = parser.parse_args(argv)
     if args.command in ("train", "crossval"):
         return _train(args)
@@ -45,7 +49,11 @@ def _train(args: argparse.Namespace) -> int:
 
     c = args.c or training.DEFAULT_C
     if args.command == "crossval":
-        training.cross_validate(c=c, out=sys.stdout)
+        try:
+            training.cross_validate(c=c, out=sys.stdout, only=[Path(name) for name in args.only])
+        except ValueError as error:
+            sys.stderr.write(f"{error}\n")
+            return 2
         return 0
     from nlp.model import DEFAULT_MODEL
 

@@ -85,3 +85,27 @@ def test_python_dash_m_nlp_classify_works() -> None:
         check=True,
     )
     assert json.loads(done.stdout)["category"] == "repair"
+
+
+def test_crossval_leaves_out_only_the_named_files(tmp_path: Path) -> None:
+    from nlp.training import cross_validate
+
+    files = []
+    for name, rows in (
+        ("a.tsv", ["电梯坏了\trepair\t0", "谢谢大家\tnone\t0", "楼道灯不亮了\trepair\t0", "早上好\tnone\t0", "小区规划有问题\tother\t0"]),
+        ("b.tsv", ["电梯又坏了\trepair\t0", "收到\tnone\t0", "路灯坏了\trepair\t0", "晚安\tnone\t0", "拆迁补偿不合理\tother\t0"]),
+        ("c.tsv", ["水管坏了\trepair\t0", "好的\tnone\t0", "门禁坏了\trepair\t0", "哈哈\tnone\t0", "学校划片不公平\tother\t0"]),
+    ):
+        path = tmp_path / name
+        path.write_text("text\tlabel\turgent\n" + "\n".join(rows) + "\n", encoding="utf-8")
+        files.append(path)
+    out = io.StringIO()
+    results = cross_validate(files, out=out, only=[files[1]])
+    assert [name for name, _ in results] == ["b.tsv"] and results[0][1].count == 5
+    assert out.getvalue().startswith("b.tsv")
+    try:
+        cross_validate(files, only=[tmp_path / "d.tsv"])
+    except ValueError as error:
+        assert "d.tsv" in str(error)
+    else:
+        raise AssertionError("an unknown file was accepted")

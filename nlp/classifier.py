@@ -431,7 +431,7 @@ class KeywordClassifier:
             request = math.log(max(1.0 - math.exp(logs[self._none_at]), floor))
             for code in self._unknown:
                 combined[code] = request + weight * scores.get(code, 0.0)
-        combined[NONE] = logs[self._none_at] - scoring.evidence_weight * evidence
+        combined[NONE] = logs[self._none_at] + scoring.none_bias - scoring.evidence_weight * evidence
         analysis.combined = combined
         return dict(combined)
 

@@ -61,6 +61,7 @@ _SCORING_DEFAULTS = {
     "evidence_weight": 0.2,
     "model": 1.0,
     "model_below": 0.95,
+    "none_bias": 0.0,
 }
 _MAX_WEIGHT = 10.0
 
@@ -122,6 +123,9 @@ class Scoring:
     model: float = 1.0
     # The model is consulted only when the keywords' own confidence is below this (cost ≈ 60 µs).
     model_below: float = 0.95
+    # Added to the model's log-probability of `none`: the corpus is mostly requests (petition titles),
+    # a building group mostly chat, so the model's prior for `none` is shifted towards the group's.
+    none_bias: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,7 +23,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # Regularisation chosen by leaving one corpus file out at a time (docs in nlp/README.md).
 DEFAULT_C = 10.0
 MIN_DF = 2
-MAX_FEATURES = 8000
+MAX_FEATURES = 12000
 
 
 def training_files(listing: Path = TRAINING_LIST) -> list[Path]:

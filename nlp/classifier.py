@@ -117,6 +117,7 @@ class _Matcher:
         self.pattern_regex = {rule: pattern for rule, pattern, _, _ in self.patterns}
         self.always = frozenset(always)
         self.urgent_unless = tuple(normalizer.fold(term) for term in taxonomy.urgent_unless)
+        self.urgent_over = tuple(normalizer.fold(term) for term in taxonomy.urgent_over)
         self.solved_negations = tuple(normalizer.fold(term) for term in taxonomy.solved_negations)
         self.solved_unless = tuple(normalizer.fold(term) for term in taxonomy.solved_unless)
         self.priority = taxonomy.codes
@@ -541,8 +542,13 @@ class KeywordClassifier:
         return chosen, chosen != strongest, runner_up
 
     def _urgent(self, text: str, present: set[int]) -> tuple[str, str | None, str]:
-        """The first urgent pattern that matches in a clause without a drill/past/hypothetical word."""
+        """The first urgent pattern that matches in a clause without a drill/past/hypothetical word.
+
+        Nothing is urgent in a message saying the emergency is already dealt with (已关闸, 已经扑灭).
+        """
         matcher = self._matcher
+        if any(word in text for word in matcher.urgent_over):
+            return "", None, ""
         for rule, pattern, name, category in matcher.urgent:
             if rule not in present:
                 continue

@@ -94,3 +94,21 @@ def test_the_none_prior_of_the_model_is_configurable(classifier: KeywordClassifi
     away_from_none = classifier.with_taxonomy({"scoring": {"none_bias": -6}})
     assert towards_none.classify(text).category == NONE
     assert away_from_none.classify(text).category != NONE
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "物业已到场，配电箱那边的火已经扑灭了，大家不用下楼",
+        "燃气公司的师傅已到场，是三楼表后阀门漏气，已关闸",
+        "电梯里的人已经救出来了 没人受伤 谢谢大家",
+    ],
+)
+def test_an_emergency_already_dealt_with_is_not_urgent(classifier: KeywordClassifier, text: str) -> None:
+    assert not classifier.classify(text).urgent, text
+
+
+def test_the_words_that_end_an_emergency_are_configurable(classifier: KeywordClassifier) -> None:
+    text = "燃气公司已到场 楼道里煤气味还是很大"
+    assert not classifier.classify(text).urgent
+    assert classifier.with_taxonomy({"urgent_over": []}).classify(text).urgent

@@ -112,3 +112,37 @@ def test_the_words_that_end_an_emergency_are_configurable(classifier: KeywordCla
     text = "燃气公司已到场 楼道里煤气味还是很大"
     assert not classifier.classify(text).urgent
     assert classifier.with_taxonomy({"urgent_over": []}).classify(text).urgent
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "电梯停在两层中间了 我女儿在里面 快来人",
+        "5栋冒烟了 好像是地下室",
+        "闻到好重的煤汽味 在2单元楼道",
+        "我家吊顶在往下灌水 楼上没人在家",
+        "车库进水了 水已经没过轮胎了",
+        "有个阿姨在花园摔地上了 一动不动",
+        "我爸好像中风了 半边身子动不了",
+        "有人在楼道被电倒了 快拉闸",
+        "刚刚楼上扔下来个酒瓶 砸到一个小朋友",
+    ],
+)
+def test_more_emergencies_in_chat_voice_are_urgent(classifier: KeywordClassifier, text: str) -> None:
+    assert classifier.classify(text).urgent, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "小区门口那块招牌松了 哪天砸到人怎么办",  # a warning
+        "外墙瓷砖掉下来砸坏了车 幸好没砸到人",  # nobody hurt
+        "群里吵得都要着火了 大家冷静一下",  # a figure of speech
+        "打架的已经被警察带走了",  # over
+        "我爷爷眼睛快看不见了 想申请上门体检",  # 看不见 is not 不见了
+    ],
+)
+def test_warnings_figures_of_speech_and_what_is_over_are_not_urgent(
+    classifier: KeywordClassifier, text: str
+) -> None:
+    assert not classifier.classify(text).urgent, text

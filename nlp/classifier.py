@@ -547,14 +547,15 @@ class KeywordClassifier:
         Nothing is urgent in a message saying the emergency is already dealt with (已关闸, 已经扑灭).
         """
         matcher = self._matcher
-        if any(word in text for word in matcher.urgent_over):
-            return "", None, ""
         for rule, pattern, name, category in matcher.urgent:
             if rule not in present:
                 continue
             for match in pattern.finditer(text):
                 clause = _clause_around(text, match.start(), match.end())
                 if not any(word in clause for word in matcher.urgent_unless):
+                    # checked only here, not on every message: most messages match no urgent pattern
+                    if any(word in text for word in matcher.urgent_over):
+                        return "", None, ""
                     return name, category, match.group()
         return "", None, ""
 

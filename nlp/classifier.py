@@ -16,7 +16,7 @@ import jieba
 import numpy as np
 
 from bot.core.classification import NONE, Classification
-from nlp.model import TextModel, default_model
+from nlp.model import Learned, TextModel, default_model
 from nlp.normalize import NormalizedText, Normalizer
 from nlp.segmenter import build_tokenizer
 from nlp.taxonomy import Taxonomy, TaxonomyError, default_taxonomy, load_taxonomy
@@ -118,6 +118,11 @@ class _Matcher:
         self.always = frozenset(always)
         self.urgent_unless = tuple(normalizer.fold(term) for term in taxonomy.urgent_unless)
         self.urgent_over = tuple(normalizer.fold(term) for term in taxonomy.urgent_over)
+        # Both lists as one search, for the urgency head's check of a whole message (one C call).
+        not_now = sorted(
+            {term for term in (*self.urgent_unless, *self.urgent_over) if term}, key=len, reverse=True
+        )
+        self.not_now = re.compile("|".join(map(re.escape, not_now))) if not_now else None
         self.solved_negations = tuple(normalizer.fold(term) for term in taxonomy.solved_negations)
         self.solved_unless = tuple(normalizer.fold(term) for term in taxonomy.solved_unless)
         self.priority = taxonomy.codes
@@ -149,6 +154,8 @@ class _Analysis:
     patterns: tuple[str, ...] = ()
     learned: dict[str, float] = field(default_factory=dict)
     combined: dict[str, float] = field(default_factory=dict)
+    model_pass: Learned | None = None
+    urgency: float | None = None
 
 
 class KeywordClassifier:
@@ -198,6 +205,20 @@ class KeywordClassifier:
             used = {*self._learned_at.values(), labels.index(NONE)}
             self._leftover = [position for position in range(len(labels)) if position not in used]
             self._none_at = labels.index(NONE)
+        # Codes on which the urgency head may raise the urgent flag: those whose learnt label has
+        # urgent rows in the corpus (safety, care, repair, dispute), not a parking fee or a question.
+        self._urgent_capable: frozenset[str] = frozenset()
+        if (
+            self._model is not None
+            and self._model.urgency is not None
+            and self._taxonomy.scoring.urgent_model
+        ):
+            learned_urgent = set(self._model.urgency.categories)
+            self._urgent_capable = frozenset(
+                code
+                for code, position in self._learned_at.items()
+                if self._model.labels[position] in learned_urgent
+            )
 
     @property
     def model(self) -> TextModel | None:
@@ -302,6 +323,7 @@ class KeywordClassifier:
                 code: round(score, 2)
                 for code, score in sorted(analysis.combined.items(), key=lambda kv: -kv[1])[:4]
             },
+            "urgency": None if analysis.urgency is None else round(analysis.urgency, 3),
         }
 
     def _analyse(self, text: str, explain: bool) -> _Analysis:
@@ -399,7 +421,30 @@ class KeywordClassifier:
             if learned != category:
                 category, rule = learned, "model"
             confidence = _softmax_top(combined)
+        if category in self._urgent_capable and self._learned_urgent(analysis, scan):
+            return verdict(category, confidence, "urgent:model", keywords, urgent=True)
         return verdict(category, confidence, rule, keywords)
+
+    def _learned_urgent(self, analysis: _Analysis, text: str) -> bool:
+        """Whether the urgency head calls a request an emergency now (no pattern did).
+
+        Words that say it is not happening now (a drill, the past, news: ``urgent_unless``) or that it is
+        over (``urgent_over``) anywhere in the message keep the flag down, as they do for the patterns.
+        """
+        matcher = self._matcher
+        if matcher.not_now is not None and matcher.not_now.search(text):
+            return False
+        urgency = self._model_pass(analysis, text).urgency
+        analysis.urgency = urgency
+        return urgency is not None and urgency >= matcher.scoring.urgent_model
+
+    def _model_pass(self, analysis: _Analysis, text: str) -> Learned:
+        """The model's pass over a message, computed once however many decisions use it."""
+        if analysis.model_pass is None:
+            model = self._model
+            assert model is not None
+            analysis.model_pass = model.analyse(text)
+        return analysis.model_pass
 
     def _combine(
         self, analysis: _Analysis, text: str, scores: Mapping[str, float], evidence: float, explain: bool
@@ -410,10 +455,13 @@ class KeywordClassifier:
         normalised = bool(self._leftover or self._unknown)
         # Without taxonomy changes, log-probabilities up to a constant shared by every label are enough
         # (comparison and softmax ignore the constant); with them, proper log-probabilities.
-        learned = model.log_probabilities(text) if normalised else model.logits(text)
+        logits = self._model_pass(analysis, text).logits
+        learned = model.log_probabilities(text, logits) if normalised else logits
         logs = learned.tolist()
         if explain:
-            analysis.learned = model.probabilities(text)
+            analysis.learned = dict(
+                zip(model.labels, np.exp(model.log_probabilities(text, logits)).tolist(), strict=True)
+            )
         scoring = self._matcher.scoring
         weight = scoring.keyword_weight
         combined = {

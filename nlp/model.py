@@ -6,6 +6,11 @@ nobody wrote a keyword for. It is trained offline by ``python -m nlp train`` (sc
 development dependency) and shipped as ``data/model.npz``; here it is only applied, with numpy, so
 start-up stays well under a second and no training library is needed at run time.
 
+A second, binary head over the same kind of features says how likely a message is an emergency
+happening now (:class:`UrgencyHead`). The urgent patterns of the taxonomy name the ways someone thought
+of; the head has learnt from the corpus's urgent rows and their near-misses, so it catches emergencies
+worded in ways no pattern foresaw. Both heads are applied in the same single pass over the n-grams.
+
 Features are TF-IDF weighted character 1–3-grams (digits folded to 0, the text framed by ``^`` and
 ``$``), binary term frequency (present or not), L2-normalised — exactly what scikit-learn's
 ``TfidfVectorizer(binary=True)`` computes with :func:`ngrams` as its analyzer;
@@ -49,6 +54,29 @@ def ngrams(folded: str) -> list[str]:
 
 
 @dataclass(frozen=True, slots=True)
+class UrgencyHead:
+    """A logistic regression "is this an emergency now?" over its own n-gram vocabulary.
+
+    ``categories`` are the labels the corpus has urgent rows for: the classifier lets the head raise
+    the urgent flag only on a request of one of them (an emergency is not a parking fee).
+    """
+
+    vocabulary: list[str]
+    idf: np.ndarray
+    weights: np.ndarray
+    intercept: float
+    categories: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Learned:
+    """What one pass of the model says of a message: label scores and, if the model has the head, urgency."""
+
+    logits: np.ndarray
+    urgency: float | None
+
+
+@dataclass(frozen=True, slots=True)
 class ModelInfo:
     """What a model was trained on and how (kept inside the model file, shown by ``--explain``)."""
 
@@ -68,27 +96,59 @@ class TextModel:
         intercept: np.ndarray,
         labels: list[str],
         info: ModelInfo,
+        urgency: UrgencyHead | None = None,
     ) -> None:
         """Wrap trained arrays; ``weights`` has one row per vocabulary entry, one column per label."""
         if weights.shape != (len(vocabulary), len(labels)) or idf.shape != (len(vocabulary),):
             raise ValueError("model arrays do not fit the vocabulary and labels")
         if "none" not in labels or "other" not in labels:
             raise ValueError("a model must know the labels none and other")
-        self._index = {gram: position for position, gram in enumerate(vocabulary)}
-        self._blank = len(vocabulary)
+        if urgency is not None and (
+            urgency.weights.shape != (len(urgency.vocabulary),) or urgency.idf.shape != urgency.weights.shape
+        ):
+            raise ValueError("urgency arrays do not fit its vocabulary")
+        self._vocabulary = list(vocabulary)
         self._idf = idf.astype(np.float64)
         self._weights = weights.astype(np.float64)
-        table = np.hstack([self._weights * self._idf[:, None], (self._idf**2)[:, None]])
-        self._table = np.vstack([table, np.zeros((1, len(labels) + 1))])
         self._intercept = intercept.astype(np.float64)
         self.labels: tuple[str, ...] = tuple(labels)
         self.info = info
+        self.urgency = urgency
+        # One table over the union of both vocabularies, one row per n-gram: the labels' idf × weights,
+        # idf² (for the labels' L2 norm), then the head's idf × weight and idf² (its own norm); an n-gram
+        # one vocabulary lacks has zeros in that part. The last row, all zeros, stands for unknown n-grams.
+        grams = list(vocabulary)
+        if urgency is not None:
+            known = set(grams)
+            grams += [gram for gram in urgency.vocabulary if gram not in known]
+        self._index = {gram: position for position, gram in enumerate(grams)}
+        self._blank = len(grams)
+        width = len(labels) + (3 if urgency is not None else 1)
+        table = np.zeros((len(grams) + 1, width))
+        rows = np.arange(len(vocabulary))
+        table[rows, : len(labels)] = self._weights * self._idf[:, None]
+        table[rows, len(labels)] = self._idf**2
+        if urgency is not None:
+            head_rows = np.fromiter(map(self._index.__getitem__, urgency.vocabulary), dtype=np.intp)
+            head_idf = urgency.idf.astype(np.float64)
+            table[head_rows, -2] = urgency.weights.astype(np.float64) * head_idf
+            table[head_rows, -1] = head_idf**2
+        self._table = table
 
     @classmethod
     def load(cls, path: str | Path = DEFAULT_MODEL) -> TextModel:
         """Read a model written by :meth:`save` (raises OSError or ValueError when it is unusable)."""
         with np.load(path, allow_pickle=False) as archive:
             meta = json.loads(str(archive["meta"]))
+            urgency = None
+            if "urgent_vocabulary" in archive:
+                urgency = UrgencyHead(
+                    vocabulary=[str(gram) for gram in archive["urgent_vocabulary"]],
+                    idf=archive["urgent_idf"],
+                    weights=archive["urgent_weights"],
+                    intercept=float(meta["urgent_intercept"]),
+                    categories=tuple(meta["urgent_categories"]),
+                )
             return cls(
                 vocabulary=[str(gram) for gram in archive["vocabulary"]],
                 idf=archive["idf"],
@@ -96,48 +156,68 @@ class TextModel:
                 intercept=archive["intercept"],
                 labels=list(meta["labels"]),
                 info=ModelInfo(meta["trained_on"], int(meta["rows"]), dict(meta["settings"])),
+                urgency=urgency,
             )
 
     def save(self, path: str | Path) -> None:
         """Write the model as a compressed numpy archive (no pickles: safe to load)."""
-        vocabulary = sorted(self._index, key=self._index.__getitem__)
-        meta = {
+        meta: dict[str, Any] = {
             "labels": list(self.labels),
             "trained_on": self.info.trained_on,
             "rows": self.info.rows,
             "settings": self.info.settings,
         }
+        head: dict[str, np.ndarray] = {}
+        if self.urgency is not None:
+            meta["urgent_intercept"] = self.urgency.intercept
+            meta["urgent_categories"] = list(self.urgency.categories)
+            head = {
+                "urgent_vocabulary": np.array(self.urgency.vocabulary),
+                "urgent_idf": self.urgency.idf.astype(np.float32),
+                "urgent_weights": self.urgency.weights.astype(np.float32),
+            }
         np.savez_compressed(
             path,
-            vocabulary=np.array(vocabulary),
+            vocabulary=np.array(self._vocabulary),
             idf=self._idf.astype(np.float32),
             weights=self._weights.astype(np.float32),
             intercept=self._intercept.astype(np.float32),
             meta=np.array(json.dumps(meta, ensure_ascii=False)),
+            **head,
         )
 
     @property
     def size(self) -> int:
-        """Number of n-grams the model knows."""
-        return len(self._index)
+        """Number of n-grams the label scores use."""
+        return len(self._vocabulary)
 
-    def logits(self, folded: str) -> np.ndarray:
-        """Raw label scores (log-probabilities up to a common constant), in the order of :attr:`labels`."""
+    def analyse(self, folded: str) -> Learned:
+        """Label scores and the urgency probability of a message, from one pass over its n-grams."""
         grams = set(ngrams(folded))
         # Every lookup in C (map, fromiter); an n-gram the model does not know points at the blank last
-        # row of zeros. Each row holds idf × weights and, last, idf²: one sum gives the weighted total and
-        # the squared norm of the TF-IDF vector (binary tf), so the L2 normalisation is one division.
+        # row of zeros. One sum gives each head's weighted total and the squared norm of its TF-IDF
+        # vector (binary tf), so each L2 normalisation is one division.
         rows = np.fromiter(
             map(self._index.get, grams, itertools.repeat(self._blank)), dtype=np.intp, count=len(grams)
         )
         total = self._table[rows].sum(axis=0)
-        if total[-1] <= 0.0:
-            return self._intercept.copy()
-        return total[:-1] / math.sqrt(total[-1]) + self._intercept
+        count = len(self.labels)
+        norm = total[count]
+        logits = total[:count] / math.sqrt(norm) + self._intercept if norm > 0.0 else self._intercept.copy()
+        urgency = None
+        if self.urgency is not None:
+            head_norm = total[-1]
+            score = self.urgency.intercept + (total[-2] / math.sqrt(head_norm) if head_norm > 0.0 else 0.0)
+            urgency = 1.0 / (1.0 + math.exp(-score)) if score > -700 else 0.0
+        return Learned(logits, urgency)
 
-    def log_probabilities(self, folded: str) -> np.ndarray:
-        """Natural-log label probabilities, in the order of :attr:`labels`."""
-        scores = self.logits(folded)
+    def logits(self, folded: str) -> np.ndarray:
+        """Raw label scores (log-probabilities up to a common constant), in the order of :attr:`labels`."""
+        return self.analyse(folded).logits
+
+    def log_probabilities(self, folded: str, logits: np.ndarray | None = None) -> np.ndarray:
+        """Natural-log label probabilities, in the order of :attr:`labels` (from ``logits`` if given)."""
+        scores = self.logits(folded) if logits is None else logits
         top = scores.max()
         return scores - (top + math.log(float(np.exp(scores - top).sum())))
 

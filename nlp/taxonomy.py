@@ -63,6 +63,7 @@ _SCORING_DEFAULTS = {
     "model": 1.0,
     "model_below": 0.95,
     "none_bias": 0.0,
+    "urgent_model": 0.0,
 }
 _MAX_WEIGHT = 10.0
 
@@ -127,6 +128,9 @@ class Scoring:
     # Added to the model's log-probability of `none`: the corpus is mostly requests (petition titles),
     # a building group mostly chat, so the model's prior for `none` is shifted towards the group's.
     none_bias: float = 0.0
+    # A request in a category with urgent rows in the corpus is urgent, with no urgent pattern matched,
+    # when the model's urgency head gives at least this probability (0: patterns alone).
+    urgent_model: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)

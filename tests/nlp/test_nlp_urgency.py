@@ -1,0 +1,127 @@
+"""The model's urgency head: emergencies worded in ways no urgent pattern foresaw (round 11 of issue 4).
+
+The examples were written for these tests; none is a corpus row.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from nlp.model import TextModel
+from tests.nlp.support import DATA, shared_classifier
+
+# Emergencies no urgent pattern matches: the head flags them.
+HEAD_ONLY = [
+    ("5号楼楼道里全是黑烟 看不清楼梯 有人在喊", "safety"),
+    ("5號樓樓道裡全是黑煙 看不清樓梯 有人在喊", "safety"),
+    ("我妈在卫生间滑了一跤 躺着起不来 我一个人抬不动 谁能来帮帮忙", "care"),
+]
+
+
+@pytest.fixture(scope="module")
+def patterns_only():
+    return shared_classifier().with_taxonomy({"scoring": {"urgent_model": 0}})
+
+
+@pytest.mark.parametrize(("text", "category"), HEAD_ONLY)
+def test_the_head_flags_an_emergency_no_pattern_names(text: str, category: str, patterns_only) -> None:
+    assert not patterns_only.classify(text).urgent
+    verdict = shared_classifier().classify(text)
+    assert (verdict.category, verdict.urgent, verdict.rule) == (category, True, "urgent:model")
+    assert shared_classifier().explain(text)["urgency"] >= shared_classifier().taxonomy.scoring.urgent_model
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "上个月5号楼楼道里全是黑烟 看不清楼梯 有人在喊",  # the past (urgent_unless)
+        "5号楼楼道里全是黑烟 看不清楼梯 有人在喊 还好已经扑灭了",  # over (urgent_over)
+    ],
+)
+def test_words_that_say_not_now_keep_the_head_quiet(text: str) -> None:
+    classifier = shared_classifier()
+    normalized = classifier.normalize(text).text
+    assert classifier.model.analyse(normalized).urgency >= 0.6, "the head alone would call it urgent"
+    verdict = classifier.classify(text)
+    assert not verdict.urgent
+    assert classifier.explain(text)["urgency"] is None
+
+
+def test_the_head_raises_the_flag_only_in_categories_with_emergencies() -> None:
+    classifier = shared_classifier()
+    assert set(classifier.model.urgency.categories) == {"safety", "care", "repair", "dispute"}
+    # A blocked exit with a crying child: the head is worried, but a parking request is not paged as one.
+    text = "地库A区有辆车挡着出口 里面有个小孩在哭 车主电话打不通"
+    assert classifier.model.analyse(classifier.normalize(text).text).urgency >= 0.6
+    verdict = classifier.classify(text)
+    assert (verdict.category, verdict.urgent) == ("parking", False)
+
+
+def test_chat_and_plain_requests_stay_calm() -> None:
+    classifier = shared_classifier()
+    for text in (
+        "今天天气真好",
+        "谢谢楼长",
+        "3栋电梯坏了，麻烦尽快来修",
+        "楼上装修噪音太大了",
+        "物业费怎么交",
+    ):
+        assert not classifier.classify(text).urgent, text
+
+
+def test_the_head_can_be_turned_off_and_a_community_keeps_it_on_renamed_codes(patterns_only) -> None:
+    assert patterns_only.classify(HEAD_ONLY[0][0]).urgent is False
+    renamed = shared_classifier().with_taxonomy({"rename": {"care": "elderly_help"}})
+    verdict = renamed.classify(HEAD_ONLY[2][0])
+    assert (verdict.category, verdict.urgent) == ("elderly_help", True)
+
+
+def test_head_matches_scikit_learn_and_survives_save_and_load(tmp_path) -> None:
+    pytest.importorskip("sklearn")
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    from nlp.model import ngrams
+    from nlp.training import corpus_rows, fit
+
+    texts, labels, urgent = corpus_rows([DATA / "train_urgent_a.tsv", DATA / "dev_holdout_chat.tsv"])
+    trained = fit(texts, labels, urgent=urgent)
+    assert trained.urgency is not None and "safety" in trained.urgency.categories
+    vectorizer = TfidfVectorizer(analyzer=ngrams, binary=True, min_df=2)
+    regression = LogisticRegression(C=10.0, max_iter=3000, class_weight="balanced")
+    regression.fit(vectorizer.fit_transform(texts), [int(flag) for flag in urgent])
+    probe = [*texts[:30], "电梯里关着人出不来", "", "😀", "x" * 700]
+    expected = regression.predict_proba(vectorizer.transform(probe))[:, 1]
+    ours = [trained.analyse(text).urgency for text in probe]
+    assert ours == pytest.approx(list(expected), abs=1e-6)
+
+    path = tmp_path / "model.npz"
+    trained.save(path)
+    again = TextModel.load(path)
+    assert again.urgency is not None and again.urgency.categories == trained.urgency.categories
+    for text in probe:
+        assert again.analyse(text).urgency == pytest.approx(trained.analyse(text).urgency, abs=1e-5)
+        assert np.allclose(again.logits(text), trained.logits(text), atol=1e-5)
+
+
+def test_a_model_file_without_the_head_still_works(tmp_path) -> None:
+    shipped = shared_classifier().model
+    plain = TextModel(
+        vocabulary=shipped._vocabulary,
+        idf=shipped._idf,
+        weights=shipped._weights,
+        intercept=shipped._intercept,
+        labels=list(shipped.labels),
+        info=shipped.info,
+    )
+    path = tmp_path / "plain.npz"
+    plain.save(path)
+    loaded = TextModel.load(path)
+    assert loaded.urgency is None and loaded.analyse("楼道里全是黑烟").urgency is None
+    from nlp.classifier import KeywordClassifier
+
+    classifier = KeywordClassifier(model=loaded)
+    verdict = classifier.classify(HEAD_ONLY[0][0])
+    assert verdict.category == "safety" and not verdict.urgent
+    assert classifier.classify("电梯困人了，快来人").urgent

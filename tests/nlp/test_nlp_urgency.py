@@ -13,9 +13,10 @@ from tests.nlp.support import DATA, shared_classifier
 
 # Emergencies no urgent pattern matches: the head flags them.
 HEAD_ONLY = [
-    ("5号楼楼道里全是黑烟 看不清楼梯 有人在喊", "safety"),
-    ("5號樓樓道裡全是黑煙 看不清樓梯 有人在喊", "safety"),
+    ("5号楼二单元的过道黑乎乎的全是烟 看不清楼梯 有人在喊", "safety"),
+    ("5號樓二單元的過道黑乎乎的全是煙 看不清樓梯 有人在喊", "safety"),
     ("我妈在卫生间滑了一跤 躺着起不来 我一个人抬不动 谁能来帮帮忙", "care"),
+    ("厨房那根管子嘶嘶响 一股怪味 我头晕", "safety"),
 ]
 
 
@@ -35,8 +36,8 @@ def test_the_head_flags_an_emergency_no_pattern_names(text: str, category: str, 
 @pytest.mark.parametrize(
     "text",
     [
-        "上个月5号楼楼道里全是黑烟 看不清楼梯 有人在喊",  # the past (urgent_unless)
-        "5号楼楼道里全是黑烟 看不清楼梯 有人在喊 还好已经扑灭了",  # over (urgent_over)
+        "上个月5号楼二单元的过道黑乎乎的全是烟 看不清楼梯 有人在喊",  # the past (urgent_unless)
+        "5号楼二单元的过道黑乎乎的全是烟 看不清楼梯 有人在喊 已经扑灭了",  # over (urgent_over)
     ],
 )
 def test_words_that_say_not_now_keep_the_head_quiet(text: str) -> None:
@@ -125,3 +126,39 @@ def test_a_model_file_without_the_head_still_works(tmp_path) -> None:
     verdict = classifier.classify(HEAD_ONLY[0][0])
     assert verdict.category == "safety" and not verdict.urgent
     assert classifier.classify("电梯困人了，快来人").urgent
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "楼下瓦斯味好重 不知道哪一户 大家先别点火",
+        "家里一氧化碳报警器一直在响 老人说头疼",
+        "3单元楼道里全是黑烟 什么都看不见",
+        "隔壁门缝往外冒烟 敲门没人应",
+        "有个陌生人在撬我家门 我一个人在家 不敢出声",
+        "停车场有个小孩被锁在车里了 太阳底下晒着",
+        "有个老人被北门的电动门夹住了 快来人",
+        "有人拿着菜刀在花园里对着人比划",
+        "卫生间吊顶塌下来了 砸到我老公头上",
+        "我奶奶早上出去买菜 到现在找不到了 她有点糊涂",
+    ],
+)
+def test_round_11_urgent_patterns(text: str, patterns_only) -> None:
+    assert patterns_only.classify(text).urgent, patterns_only.explain(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "楼道里一股烟味 谁又在抽烟",
+        "楼道里好多烟头 保洁能不能扫一下",
+        "楼上小孩天天跑 我家天花板都快塌了",
+        "转发：冬季取暖谨防一氧化碳中毒，请注意通风",
+        "某小区频现陌生人撬门，请加强巡逻",
+        "今天下午消防车来是演练 不是真的着火 大家放心",
+        "刷到个视频 电梯困人的时候别扒门 学到了",
+        "请问家里燃气泄漏的话应该先关阀还是先开窗",
+    ],
+)
+def test_round_11_not_urgent(text: str) -> None:
+    assert not shared_classifier().classify(text).urgent, shared_classifier().explain(text)

@@ -51,6 +51,16 @@ async def test_request_is_registered_dispatched_claimed_resolved_and_echoed(worl
     assert "#1 · 报修 · 3栋 · 重新办理" in status["text"] and "接单" in status["text"]
 
 
+async def test_an_emergency_only_the_model_recognises_is_paged_as_urgent(world: World) -> None:
+    # No urgent pattern matches this wording; the classifier's urgency head does (nlp/README.md, round 11).
+    w, client = world, world.client
+    report = await w.say(w.building, RESIDENT_ID, "我妈在卫生间滑了一跤 躺着起不来 我一个人抬不动 谁能来帮帮忙")
+    card = await w.reply_of(w.building, report)
+    assert card["text"].startswith("🚨紧急 已登记 #1 · 帮扶 · 3栋")
+    dispatch = await client.wait_for_bot_message(w.staff, lambda m: "#1" in m["text"] and "滑了一跤" in m["text"])
+    assert "紧急" in dispatch["text"]
+
+
 async def test_chat_gets_no_reply_and_unsure_message_asks_only_the_author(world: World) -> None:
     w, client = world, world.client
     for text in ("大家早上好", "谢谢", "今天天气真好"):

@@ -45,12 +45,6 @@ def fingerprint(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
 
 
-def labelled_rows(files: Iterable[Path], normalizer: Normalizer | None = None) -> tuple[list[str], list[str]]:
-    """Folded texts and labels of every row of the files, in order."""
-    texts, labels, _ = corpus_rows(files, normalizer)
-    return texts, labels
-
-
 def corpus_rows(
     files: Iterable[Path], normalizer: Normalizer | None = None
 ) -> tuple[list[str], list[str], list[bool]]:

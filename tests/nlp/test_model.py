@@ -26,9 +26,9 @@ def test_ngrams_fold_digits_and_frame_the_text() -> None:
 def test_inference_matches_scikit_learn_on_the_same_training() -> None:
     sklearn_text = pytest.importorskip("sklearn.feature_extraction.text")
     sklearn_linear = pytest.importorskip("sklearn.linear_model")
-    from nlp.training import fit, labelled_rows
+    from nlp.training import corpus_rows, fit
 
-    texts, labels = labelled_rows([DATA / "dev_formal.tsv", DATA / "dev_holdout_chat.tsv"])
+    texts, labels, _ = corpus_rows([DATA / "dev_formal.tsv", DATA / "dev_holdout_chat.tsv"])
     trained = fit(texts, labels, c=5.0, max_features=10**6)
     vectorizer = sklearn_text.TfidfVectorizer(analyzer=ngrams, binary=True, min_df=2)
     matrix = vectorizer.fit_transform(texts)

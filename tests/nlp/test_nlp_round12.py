@@ -1,0 +1,63 @@
+"""Round 12 (issue 4): 救命 as slang, people missing said plainly, answers that an alarm is over, gas by its signs.
+
+The examples were written for these tests; none is a corpus row.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.core.classification import NONE
+from nlp.classifier import KeywordClassifier
+from tests.nlp.support import shared_classifier
+
+
+@pytest.fixture(scope="module")
+def classifier() -> KeywordClassifier:
+    """The default classifier."""
+    return shared_classifier()
+
+
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        # a cry for help is still one
+        ("救命啊 有人掉进小区的池塘里了", "urgent:call_for_help"),
+        ("救命！我被锁在地下室出不来了", "urgent:call_for_help"),
+        # someone missing, said without 走丢 or 痴呆
+        ("有没有人看到我奶奶 她穿灰色外套 中午出门到现在没回来", "urgent:fallen_cannot_get_up"),
+        ("刚还在滑梯那玩 一转眼人就不见了 四岁男孩 蓝衣服", "urgent:fallen_cannot_get_up"),
+        ("我爷爷有点糊涂 一早自己出去了 到现在还没回家", "urgent:fallen_cannot_get_up"),
+        ("大家看见我家娃没有 穿黄雨衣 刚才还在单元门口", "urgent:fallen_cannot_get_up"),
+        # a gas leak told by its signs
+        ("厨房管子嘶嘶地响 有股怪味 头有点晕", "urgent:gas_signs"),
+    ],
+)
+def test_emergencies_said_plainly_are_urgent(classifier: KeywordClassifier, text: str, rule: str) -> None:
+    verdict = classifier.classify(text)
+    assert (verdict.urgent, verdict.rule) == (True, rule)
+    assert verdict.category != NONE
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # 救命 as an exclamation in chat
+        "救命 今天的晚霞也太好看了吧",
+        "笑到救命 楼下小孩在学大鹅叫",
+        # a pet or a thing gone, an old person's joke about memory
+        "有没有人看到我家的猫 橘色的 昨晚没回来",
+        "我老糊涂了 钥匙又找不到了",
+        # an answer that the alarm is over or was never one
+        "大家放心 刚才那是电视声 不是打架",
+        "刚才电梯困人的事已处理完毕 人员已安全出来",
+        "楼道冒烟是有人烧纸 保安已经劝走了 没事了",
+        "那股燃气味是师傅在修灶 已经弄好了",
+        # smells and hisses that are not gas, and a hazard that is only a warning
+        "下水道一股臭鸡蛋味 好几天了",
+        "电动车轮胎漏气了 嘶嘶的",
+        "楼道堆满了纸箱 一点火星就能烧起来 赶紧清走",
+    ],
+)
+def test_look_alikes_are_not_urgent(classifier: KeywordClassifier, text: str) -> None:
+    assert not classifier.classify(text).urgent

@@ -156,6 +156,7 @@ class _Analysis:
     combined: dict[str, float] = field(default_factory=dict)
     model_pass: Learned | None = None
     urgency: float | None = None
+    chat_probability: float | None = None
 
 
 class KeywordClassifier:
@@ -324,6 +325,7 @@ class KeywordClassifier:
                 for code, score in sorted(analysis.combined.items(), key=lambda kv: -kv[1])[:4]
             },
             "urgency": None if analysis.urgency is None else round(analysis.urgency, 3),
+            "chat_probability": None if analysis.chat_probability is None else round(analysis.chat_probability, 3),
         }
 
     def _analyse(self, text: str, explain: bool) -> _Analysis:
@@ -423,7 +425,24 @@ class KeywordClassifier:
             confidence = _softmax_top(combined)
         if category in self._urgent_capable and self._learned_urgent(analysis, scan):
             return verdict(category, confidence, "urgent:model", keywords, urgent=True)
+        if category != NONE and scoring.none_veto and self._model is not None:
+            chat_probability = self._chat_probability(analysis, scan)
+            if chat_probability >= scoring.none_veto:
+                return verdict(NONE, chat_probability, "model_none", keywords)
         return verdict(category, confidence, rule, keywords)
+
+    def _chat_probability(self, analysis: _Analysis, text: str) -> float:
+        """The model's own probability that a message is `none`, the keywords left aside (the `none_veto` rule).
+
+        Keyword verdicts that are sure are not weighed against the model (step 5), so chat that names a
+        problem (电梯坏的那回我爬了十六楼) could only be caught here.
+        """
+        # A softmax over a dozen labels in plain floats: cheaper than numpy calls on so small an array.
+        scores = self._model_pass(analysis, text).logits.tolist()
+        top = max(scores)
+        probability = math.exp(scores[self._none_at] - top) / sum(math.exp(score - top) for score in scores)
+        analysis.chat_probability = probability
+        return probability
 
     def _learned_urgent(self, analysis: _Analysis, text: str) -> bool:
         """Whether the urgency head calls a request an emergency now (no pattern did).

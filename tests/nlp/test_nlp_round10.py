@@ -88,10 +88,11 @@ def test_a_request_that_mentions_the_past_or_an_opinion_is_still_a_request(
 
 def test_the_none_prior_of_the_model_is_configurable(classifier: KeywordClassifier) -> None:
     # A message the keywords cannot settle is left to the model; a community whose group is almost all
-    # chat may shift the model towards `none`, one that wants every doubt registered away from it.
+    # chat may shift the model towards `none`, one that wants every doubt registered away from it (and
+    # then turns off the model's veto of requests, which looks at the model alone: round 12).
     text = "门口那个东西放了好几天了"
     towards_none = classifier.with_taxonomy({"scoring": {"none_bias": 6}})
-    away_from_none = classifier.with_taxonomy({"scoring": {"none_bias": -6}})
+    away_from_none = classifier.with_taxonomy({"scoring": {"none_bias": -6, "none_veto": 0}})
     assert towards_none.classify(text).category == NONE
     assert away_from_none.classify(text).category != NONE
 

@@ -61,3 +61,35 @@ def test_emergencies_said_plainly_are_urgent(classifier: KeywordClassifier, text
 )
 def test_look_alikes_are_not_urgent(classifier: KeywordClassifier, text: str) -> None:
     assert not classifier.classify(text).urgent
+
+
+@pytest.mark.parametrize(
+    ("text", "keywords_alone"),
+    [
+        ("说起漏水 我们家去年被楼上淹过一次 赔了两千了事 邻居关系反而更好了", "dispute"),
+        ("之前停车位不够 后来物业划了新车位 现在好停多了", "parking"),
+    ],
+)
+def test_the_model_vetoes_sure_keywords_on_chat_that_names_a_problem(
+    classifier: KeywordClassifier, text: str, keywords_alone: str
+) -> None:
+    verdict = classifier.classify(text)
+    assert (verdict.category, verdict.rule) == (NONE, "model_none")
+    assert classifier.explain(text)["chat_probability"] >= classifier.taxonomy.scoring.none_veto
+    # With the veto off the keywords' sure verdict stands: the veto is what turns it.
+    without = classifier.with_taxonomy({"scoring": {"none_veto": 0}}).classify(text)
+    assert (without.category, without.rule) == (keywords_alone, "keywords")
+
+
+def test_the_veto_leaves_requests_and_emergencies_alone(classifier: KeywordClassifier) -> None:
+    for text, category in (
+        ("3栋电梯坏了，麻烦尽快来修", "repair"),
+        ("楼上装修噪音太大了 能不能管管", "dispute"),
+        ("地库入口又被一辆白色SUV堵住了 车主快来挪车", "parking"),
+    ):
+        verdict = classifier.classify(text)
+        assert verdict.category == category, text
+        assert classifier.explain(text)["chat_probability"] is not None
+        assert classifier.explain(text)["chat_probability"] < classifier.taxonomy.scoring.none_veto
+    urgent = classifier.classify("救命！我被锁在地下室出不来了")
+    assert urgent.urgent and urgent.category != NONE

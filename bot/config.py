@@ -175,6 +175,10 @@ class CommunityRules(BaseModel):
     shift_reminder_minutes: float = Field(default=15, ge=0)
     #: Messages and commands one person may send the bot per minute before the rest are ignored.
     flood_per_minute: int = Field(default=12, ge=1)
+    #: Whether a message from someone who works on the building's cases (building head, grid worker,
+    #: volunteer, property, admin) opens a case in the building's group like a resident's. Off: only an
+    #: urgent one does; their notices and replies name problems all day, and they report in private.
+    staff_messages_open_cases: bool = False
     taxonomy: dict[str, Any] | None = None
     # issue 6 (digest schedule, rating reminder, return visits):
     wall: WallRules = Field(default_factory=lambda: WallRules())

@@ -73,10 +73,21 @@ class IntakeService(Service):
         if not verdict.is_request:
             return
         member = await self.member_of(uow, event.actor)
+        if not verdict.urgent and not self._opens_cases(member, chat):
+            log.debug("a %s message by staff in chat %s: no case (staff report in private)", verdict.category, chat.chat_id)
+            return
         if verdict.confidence < self.deps.classifier.threshold and not verdict.urgent:
             await self._ask_author(uow, chat, member, event, text, verdict.category, verdict.urgent)
             return
         await self.register(uow, community, chat, member, event.message_id, text, verdict)
+
+    def _opens_cases(self, member: Member, chat: Chat) -> bool:
+        """Whether a non-urgent request by ``member`` in this building's group may open a case.
+
+        Staff of the building (see ``staff_messages_open_cases`` in the community rules) post notices
+        and answers that name problems; their own reports go through a private chat or the staff group.
+        """
+        return self.deps.rules.staff_messages_open_cases or not member.can_work_on(chat.building_id)
 
     async def _note(self, uow: UnitOfWork, member: Member, chat: Chat, dialogue: Dialogue, event: IncomingMessage) -> None:
         """The staff member's note after 办结 / 说明情况 (a photo without words is not a note: still waiting)."""

@@ -144,3 +144,23 @@ async def test_public_case_view_hides_residents_and_dispute_details(real: Core, 
     await real.services.handle_command(ev.command(BUILDING_CHAT, THIRD, "case", "2"))
     dispute = (await outbox(real))[-1].text
     assert "邻里纠纷" in dispute and "王建国" not in dispute and "详情不公开" in dispute
+
+
+async def test_staff_notices_and_replies_in_a_building_group_open_no_case(real: Core, ev: Events) -> None:
+    # Volunteers, building heads and property staff name problems all day in the group (notices,
+    # answers); their own reports go through a private chat or the staff group. Only an emergency
+    # they post in the group is registered, and a community may let every staff message count.
+    await setup_community(real, ev)
+    await real.services.handle_message(ev.message(BUILDING_CHAT, VOLUNTEER, "3栋电梯坏了，维修师傅下午两点到"))
+    await real.services.handle_message(ev.message(BUILDING_CHAT, VOLUNTEER, "楼道灯坏了的那家，师傅明天上午来换"))
+    assert await rows(real, CaseRow) == []
+    await real.services.handle_message(ev.message(BUILDING_CHAT, RESIDENT, "3栋电梯坏了，老人下不了楼"))
+    await real.services.handle_message(ev.message(BUILDING_CHAT, VOLUNTEER, "5楼楼道冒黑烟了 好像着火了 快打119"))
+    cases = await rows(real, CaseRow)
+    assert [(c.category, c.urgent, c.reporter_id) for c in cases] == [
+        ("repair", False, RESIDENT.user_id),
+        ("safety", True, VOLUNTEER.user_id),
+    ]
+    real.deps.rules = real.deps.rules.model_copy(update={"staff_messages_open_cases": True})
+    await real.services.handle_message(ev.message(BUILDING_CHAT, VOLUNTEER, "2单元门口的路灯坏了，晚上黑乎乎的"))
+    assert len(await rows(real, CaseRow)) == 3

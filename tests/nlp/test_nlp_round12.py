@@ -73,12 +73,17 @@ def test_look_alikes_are_not_urgent(classifier: KeywordClassifier, text: str) ->
 def test_the_model_vetoes_sure_keywords_on_chat_that_names_a_problem(
     classifier: KeywordClassifier, text: str, keywords_alone: str
 ) -> None:
-    verdict = classifier.classify(text)
-    assert (verdict.category, verdict.rule) == (NONE, "model_none")
-    assert classifier.explain(text)["chat_probability"] >= classifier.taxonomy.scoring.none_veto
-    # With the veto off the keywords' sure verdict stands: the veto is what turns it.
+    # The keywords are sure of a request; the model alone thinks it chat.
     without = classifier.with_taxonomy({"scoring": {"none_veto": 0}}).classify(text)
     assert (without.category, without.rule) == (keywords_alone, "keywords")
+    chat = classifier.model.probabilities(classifier.normalize(text).text)[NONE]
+    assert chat > 0.5
+    assert classifier.explain(text)["chat_probability"] == pytest.approx(chat, abs=1e-3)
+    # At or below the model's P(none) the veto turns the verdict; above it the keywords stand.
+    vetoed = classifier.with_taxonomy({"scoring": {"none_veto": chat - 0.01}}).classify(text)
+    assert (vetoed.category, vetoed.rule, vetoed.confidence) == (NONE, "model_none", round(chat, 3))
+    kept = classifier.with_taxonomy({"scoring": {"none_veto": chat + 0.01}}).classify(text)
+    assert (kept.category, kept.rule) == (keywords_alone, "keywords")
 
 
 def test_the_veto_leaves_requests_and_emergencies_alone(classifier: KeywordClassifier) -> None:

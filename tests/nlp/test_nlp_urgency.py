@@ -41,9 +41,11 @@ def test_the_head_flags_an_emergency_no_pattern_names(text: str, category: str, 
     ],
 )
 def test_words_that_say_not_now_keep_the_head_quiet(text: str) -> None:
-    classifier = shared_classifier()
-    normalized = classifier.normalize(text).text
-    assert classifier.model.analyse(normalized).urgency >= 0.6, "the head alone would call it urgent"
+    shipped = shared_classifier()
+    urgency = shipped.model.analyse(shipped.normalize(text).text).urgency
+    assert urgency > 0.3, "the head is worried by this text"
+    # Even with the threshold below what the head gives, the not-now word keeps the flag down.
+    classifier = shipped.with_taxonomy({"scoring": {"urgent_model": urgency - 0.05}})
     verdict = classifier.classify(text)
     assert not verdict.urgent
     assert classifier.explain(text)["urgency"] is None

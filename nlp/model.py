@@ -53,6 +53,18 @@ def ngrams(folded: str) -> list[str]:
     return grams
 
 
+def _gram_set(folded: str) -> set[str]:
+    """The distinct n-grams of :func:`ngrams` (what binary TF counts), built as a set directly."""
+    text = "^" + folded[:MAX_MODEL_CHARS].lower().translate(_DIGITS) + "$"
+    size = len(text)
+    grams = set(text[1:-1])
+    grams.discard(" ")
+    cut = text.__getitem__
+    grams.update(map(cut, _BIGRAMS[: size - 1]))
+    grams.update(map(cut, _TRIGRAMS[: size - 2]))
+    return grams
+
+
 @dataclass(frozen=True, slots=True)
 class UrgencyHead:
     """A logistic regression "is this an emergency now?" over its own n-gram vocabulary.
@@ -193,14 +205,14 @@ class TextModel:
 
     def analyse(self, folded: str) -> Learned:
         """Label scores and the urgency probability of a message, from one pass over its n-grams."""
-        grams = set(ngrams(folded))
+        grams = _gram_set(folded)
         # Every lookup in C (map, fromiter); an n-gram the model does not know points at the blank last
         # row of zeros. One sum gives each head's weighted total and the squared norm of its TF-IDF
         # vector (binary tf), so each L2 normalisation is one division.
         rows = np.fromiter(
             map(self._index.get, grams, itertools.repeat(self._blank)), dtype=np.intp, count=len(grams)
         )
-        total = self._table[rows].sum(axis=0)
+        total = np.add.reduce(self._table.take(rows, axis=0))
         count = len(self.labels)
         norm = total[count]
         logits = total[:count] / math.sqrt(norm) + self._intercept if norm > 0.0 else self._intercept.copy()

@@ -55,6 +55,8 @@ def test_sets_kept_for_measuring_are_not_trained_on() -> None:
     for name in UNTOUCHED:
         assert (DATA / name).exists()
         assert name not in names
+    # Every labelled file is either trained on or kept to measure on: none is forgotten.
+    assert {path.name for path in DATA.glob("*.tsv")} == names | set(UNTOUCHED)
 
 
 def test_save_and_load_round_trip(tmp_path) -> None:

@@ -76,13 +76,7 @@ def fit_urgency(
     if not any(urgent) or all(urgent):
         return None
     flags = [int(flag) for flag in urgent]
-    vectorizer, regression = _fit_head_once(texts, flags, c)
-    if len(vectorizer.vocabulary_) > max_features:
-        # As for the labels: keep the n-grams with the largest |weight| × idf and fit again on them.
-        grams = sorted(vectorizer.vocabulary_, key=vectorizer.vocabulary_.__getitem__)
-        strength = np.abs(regression.coef_[0]) * vectorizer.idf_
-        keep = sorted(grams[position] for position in np.argsort(-strength)[:max_features])
-        vectorizer, regression = _fit_head_once(texts, flags, c, keep)
+    vectorizer, regression = _fit_pruned(texts, flags, c, max_features, class_weight="balanced")
     return UrgencyHead(
         vocabulary=sorted(vectorizer.vocabulary_, key=vectorizer.vocabulary_.__getitem__),
         idf=vectorizer.idf_,
@@ -90,21 +84,6 @@ def fit_urgency(
         intercept=float(regression.intercept_[0]),
         categories=tuple(sorted({label for label, flag in zip(labels, urgent, strict=True) if flag})),
     )
-
-
-def _fit_head_once(
-    texts: Sequence[str], flags: Sequence[int], c: float, vocabulary: list[str] | None = None
-) -> tuple[Any, Any]:
-    """One fit of the urgency head (binary TF-IDF n-grams, balanced classes), on a given vocabulary or not."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
-
-    vectorizer = TfidfVectorizer(
-        analyzer=ngrams, binary=True, min_df=1 if vocabulary else MIN_DF, vocabulary=vocabulary, dtype=np.float64
-    )
-    regression = LogisticRegression(C=c, max_iter=3000, class_weight="balanced")
-    regression.fit(vectorizer.fit_transform(texts), list(flags))
-    return vectorizer, regression
 
 
 def fit(
@@ -120,14 +99,7 @@ def fit(
 
     With ``urgent`` flags (one a row) the model also gets the urgency head (:func:`fit_urgency`).
     """
-    vectorizer, regression = _fit_once(texts, labels, c)
-    if len(vectorizer.vocabulary_) > max_features:
-        # Keep the n-grams that can move a decision most (largest |weight| × idf) and fit again on them:
-        # a smaller table is faster to look up and stays in the processor's cache.
-        grams = sorted(vectorizer.vocabulary_, key=vectorizer.vocabulary_.__getitem__)
-        strength = np.abs(regression.coef_).max(axis=0) * vectorizer.idf_
-        keep = sorted(grams[position] for position in np.argsort(-strength)[:max_features])
-        vectorizer, regression = _fit_once(texts, labels, c, keep)
+    vectorizer, regression = _fit_pruned(texts, labels, c, max_features)
     vocabulary = sorted(vectorizer.vocabulary_, key=vectorizer.vocabulary_.__getitem__)
     return TextModel(
         vocabulary=vocabulary,
@@ -156,8 +128,29 @@ def fit(
     )
 
 
+def _fit_pruned(
+    texts: Sequence[str], targets: Sequence[Any], c: float, max_features: int, class_weight: str | None = None
+) -> tuple[Any, Any]:
+    """Fit, then keep the ``max_features`` n-grams that can move a decision most and fit again on them.
+
+    The strength of an n-gram is its largest |weight| over the classes × its idf; a smaller table is
+    faster to look up and stays in the processor's cache.
+    """
+    vectorizer, regression = _fit_once(texts, targets, c, class_weight=class_weight)
+    if len(vectorizer.vocabulary_) > max_features:
+        grams = sorted(vectorizer.vocabulary_, key=vectorizer.vocabulary_.__getitem__)
+        strength = np.abs(regression.coef_).max(axis=0) * vectorizer.idf_
+        keep = sorted(grams[position] for position in np.argsort(-strength)[:max_features])
+        vectorizer, regression = _fit_once(texts, targets, c, keep, class_weight=class_weight)
+    return vectorizer, regression
+
+
 def _fit_once(
-    texts: Sequence[str], labels: Sequence[str], c: float, vocabulary: list[str] | None = None
+    texts: Sequence[str],
+    targets: Sequence[Any],
+    c: float,
+    vocabulary: list[str] | None = None,
+    class_weight: str | None = None,
 ) -> tuple[Any, Any]:
     """One TF-IDF (binary tf, n-grams of :func:`ngrams`) + logistic regression fit, on a given vocabulary or not."""
     from sklearn.feature_extraction.text import TfidfVectorizer
@@ -170,8 +163,8 @@ def _fit_once(
         vocabulary=vocabulary,
         dtype=np.float64,
     )
-    regression = LogisticRegression(C=c, max_iter=3000)
-    regression.fit(vectorizer.fit_transform(texts), list(labels))
+    regression = LogisticRegression(C=c, max_iter=3000, class_weight=class_weight)
+    regression.fit(vectorizer.fit_transform(texts), list(targets))
     return vectorizer, regression
 
 

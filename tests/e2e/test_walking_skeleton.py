@@ -61,6 +61,17 @@ async def test_an_emergency_only_the_model_recognises_is_paged_as_urgent(world: 
     assert "紧急" in dispatch["text"]
 
 
+async def test_a_volunteers_notice_in_the_group_opens_no_case_but_a_residents_report_does(world: World) -> None:
+    # Staff name problems all day in the group (notices, follow-ups); only residents' reports become cases.
+    w, client = world, world.client
+    notice = await w.say(w.building, VOLUNTEER_ID, "3栋电梯坏了，维修师傅下午两点到，大家先走楼梯")
+    report = await w.say(w.building, RESIDENT_ID, "3栋2单元电梯坏了，老人下不了楼")
+    card = await w.reply_of(w.building, report)
+    assert card["text"].startswith("已登记 #1 · 报修 · 3栋")
+    answered = {(m.get("reply_to_message") or {}).get("message_id") for m in await client.bot_messages(w.building)}
+    assert notice["message_id"] not in answered
+
+
 async def test_chat_gets_no_reply_and_unsure_message_asks_only_the_author(world: World) -> None:
     w, client = world, world.client
     for text in ("大家早上好", "谢谢", "今天天气真好"):

@@ -25,6 +25,7 @@ import json
 import logging
 import math
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,27 +42,29 @@ _BIGRAMS = [slice(start, start + 2) for start in range(MAX_MODEL_CHARS + 1)]
 _TRIGRAMS = [slice(start, start + 3) for start in range(MAX_MODEL_CHARS)]
 
 
-def ngrams(folded: str) -> list[str]:
-    """The character 1–3-grams of a folded message (digits as 0, framed by ^ and $), with repeats."""
+def _gram_parts(folded: str) -> tuple[str, Iterator[str], Iterator[str]]:
+    """The unigrams (a string, spaces left out), bigrams and trigrams of a folded message, framed by ^ and $."""
     text = "^" + folded[:MAX_MODEL_CHARS].lower().translate(_DIGITS) + "$"
     size = len(text)
-    grams = list(text[1:-1].replace(" ", ""))
     cut = text.__getitem__
     # Slicing by prepared slice objects through map is about twice as fast as a comprehension.
-    grams += map(cut, _BIGRAMS[: size - 1])
-    grams += map(cut, _TRIGRAMS[: size - 2])
+    return text[1:-1].replace(" ", ""), map(cut, _BIGRAMS[: size - 1]), map(cut, _TRIGRAMS[: size - 2])
+
+
+def ngrams(folded: str) -> list[str]:
+    """The character 1–3-grams of a folded message (digits as 0, framed by ^ and $), with repeats."""
+    unigrams, bigrams, trigrams = _gram_parts(folded)
+    grams = list(unigrams)
+    grams += bigrams
+    grams += trigrams
     return grams
 
 
 def _gram_set(folded: str) -> set[str]:
     """The distinct n-grams of :func:`ngrams` (what binary TF counts), built as a set directly."""
-    text = "^" + folded[:MAX_MODEL_CHARS].lower().translate(_DIGITS) + "$"
-    size = len(text)
-    grams = set(text[1:-1])
-    grams.discard(" ")
-    cut = text.__getitem__
-    grams.update(map(cut, _BIGRAMS[: size - 1]))
-    grams.update(map(cut, _TRIGRAMS[: size - 2]))
+    unigrams, bigrams, trigrams = _gram_parts(folded)
+    grams = set(unigrams)
+    grams.update(bigrams, trigrams)
     return grams
 
 

@@ -123,6 +123,8 @@ class _Matcher:
             {term for term in (*self.urgent_unless, *self.urgent_over) if term}, key=len, reverse=True
         )
         self.not_now = re.compile("|".join(map(re.escape, not_now))) if not_now else None
+        negated = sorted({normalizer.fold(term) for term in taxonomy.urgent_unless_negated} - {""}, key=len, reverse=True)
+        self.unless_negated = re.compile("|".join(map(re.escape, negated))) if negated else None
         self.solved_negations = tuple(normalizer.fold(term) for term in taxonomy.solved_negations)
         self.solved_unless = tuple(normalizer.fold(term) for term in taxonomy.solved_unless)
         self.priority = taxonomy.codes
@@ -451,7 +453,7 @@ class KeywordClassifier:
         over (``urgent_over``) anywhere in the message keep the flag down, as they do for the patterns.
         """
         matcher = self._matcher
-        if matcher.not_now is not None and matcher.not_now.search(text):
+        if matcher.not_now is not None and matcher.not_now.search(_unnegated(matcher, text)):
             return False
         urgency = self._model_pass(analysis, text).urgency
         analysis.urgency = urgency
@@ -618,7 +620,7 @@ class KeywordClassifier:
             if rule not in present:
                 continue
             for match in pattern.finditer(text):
-                clause = _clause_around(text, match.start(), match.end())
+                clause = _unnegated(matcher, _clause_around(text, match.start(), match.end()))
                 if not any(word in clause for word in matcher.urgent_unless):
                     # checked only here, not on every message: most messages match no urgent pattern
                     if any(word in text for word in matcher.urgent_over):
@@ -719,6 +721,12 @@ def _sequence_prefixes(items: list[Any]) -> set[str] | None:
         following = _sequence_prefixes(rest) if rest else None
         return None if following is None else firsts | following
     return None
+
+
+def _unnegated(matcher: _Matcher, text: str) -> str:
+    """The text without phrases that deny a not-now word (这不是演习 is no drill), for the not-now checks."""
+    negated = matcher.unless_negated
+    return negated.sub(" ", text) if negated is not None else text
 
 
 def _clause_around(text: str, start: int, end: int) -> str:

@@ -8,7 +8,8 @@ An override (a mapping, or a YAML file with one) uses the shape of ``nlp/data/ta
   the whole category instead of merging.
 - ``rename: {old_code: new_code}`` renames category codes (and their references).
 - ``request_cues``, ``non_request_cues``, ``patterns`` and ``urgent`` merge per entry, ``null``
-  removes; lists (``priority``, ``politeness``, ``notices``, ``urgent_unless``, ``urgent_over``, ``solved.*``) and scalars replace.
+  removes; lists (``priority``, ``politeness``, ``notices``, ``urgent_unless``, ``urgent_over``,
+  ``urgent_unless_negated``, ``solved.*``) and scalars replace.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ _TOP_KEYS = {
     "urgent",
     "urgent_unless",
     "urgent_over",
+    "urgent_unless_negated",
     "scoring",
 }
 _CATEGORY_KEYS = {"names", "keywords", "replace", "learned_as"}
@@ -156,6 +158,8 @@ class Taxonomy:
     urgent_unless: tuple[str, ...]
     # Anywhere in the message: the emergency is already being dealt with or over (已关闸, 已经扑灭).
     urgent_over: tuple[str, ...]
+    # Phrases that say an urgent_unless word does not apply (这不是演习): they do not count as that word.
+    urgent_unless_negated: tuple[str, ...]
     scoring: Scoring
     source: Mapping[str, Any] = field(repr=False, compare=False, default_factory=dict)
 
@@ -405,6 +409,7 @@ def build_taxonomy(source: Mapping[str, Any]) -> Taxonomy:
         urgent=tuple(urgent),
         urgent_unless=_strings(source.get("urgent_unless"), "urgent_unless"),
         urgent_over=_strings(source.get("urgent_over"), "urgent_over"),
+        urgent_unless_negated=_strings(source.get("urgent_unless_negated"), "urgent_unless_negated"),
         scoring=scoring,
         source=copy.deepcopy(dict(source)),
     )

@@ -16,9 +16,9 @@ install: $(STAMP)  ## create .venv and install the project with its test tools
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
-test: $(STAMP)  ## lint, then the whole test suite (4 workers: most end-to-end time is waiting on I/O)
+test: $(STAMP)  ## lint, then the whole test suite (4 workers: most end-to-end time is waiting on I/O; idle workers steal queued tests)
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -n 4
+	$(BIN)/python -m pytest -n 4 --dist worksteal
 
 run: $(STAMP)  ## run the bot with the settings in .env (BOT_TOKEN, TELEGRAM_API_URL …)
 	$(BIN)/residents-bot run

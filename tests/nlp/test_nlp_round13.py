@@ -60,3 +60,21 @@ def test_not_now_and_not_an_emergency(classifier: KeywordClassifier, text: str) 
 def test_a_flood_rising_now_is_still_urgent(classifier: KeywordClassifier) -> None:
     verdict = classifier.classify("负一层车库进水了 水还在涨 车快淹到轮胎了")
     assert verdict.urgent and verdict.rule.startswith("urgent:")
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        # 装修好吵 is "the renovation is so noisy", not 修好 (fixed)
+        ("楼上装修好烦 每天早上七点就开始 能不能管管", "dispute"),
+        ("樓上裝修好嘈，日日由朝早鑽到夜晚，唔該管下", "dispute"),
+    ],
+)
+def test_renovation_so_noisy_is_not_a_fix(classifier: KeywordClassifier, text: str, category: str) -> None:
+    verdict = classifier.classify(text)
+    assert (verdict.category, verdict.rule != "solved") == (category, True), verdict
+
+
+def test_a_fix_reported_is_still_solved(classifier: KeywordClassifier) -> None:
+    verdict = classifier.classify("卫生间的漏水师傅已经修好了 谢谢")
+    assert (verdict.category, verdict.rule) == ("none", "solved")

@@ -453,7 +453,9 @@ class KeywordClassifier:
         over (``urgent_over``) anywhere in the message keep the flag down, as they do for the patterns.
         """
         matcher = self._matcher
-        if matcher.not_now is not None and matcher.not_now.search(_unnegated(matcher, text)):
+        not_now = matcher.not_now
+        # Denials are looked for only when a not-now word occurs: taking them out can only remove matches.
+        if not_now is not None and not_now.search(text) and not_now.search(_unnegated(matcher, text)):
             return False
         urgency = self._model_pass(analysis, text).urgency
         analysis.urgency = urgency

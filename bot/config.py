@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -125,6 +126,18 @@ class DuplicateRule(BaseModel):
 
     window_hours: float = Field(default=72, gt=0)
     generic_words: list[str] = Field(default_factory=list)
+    # A reply to a case's message (the report or the bot's card) that says "me too" (a regular expression;
+    # "" turns it off), or that is itself a request of the case's category, records its author as affected.
+    me_too: str = ""
+
+    @field_validator("me_too")
+    @classmethod
+    def _me_too_compiles(cls, value: str) -> str:
+        try:
+            re.compile(value)
+        except re.error as error:
+            raise ValueError(f"not a valid regular expression: {error}") from error
+        return value
 
 
 class WallRules(BaseModel):

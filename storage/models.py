@@ -146,6 +146,7 @@ class CaseRow(Base):
         Index("ix_cases_assignee", "assignee_id", "status"),
         Index("ix_cases_reporter", "reporter_id", "status"),
         Index("ix_cases_building", "building_id", "status"),
+        Index("ix_cases_chat_message", "chat_id", "message_id"),
     )
 
 
@@ -204,7 +205,10 @@ class OutboxRow(Base):
     media_kind: Mapped[str | None] = mapped_column(String(16), nullable=True)
     media: Mapped[str | None] = mapped_column(Text, nullable=True)
     priority: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    __table_args__ = (Index("ix_outbox_pending", "status", "priority", "id"),)
+    __table_args__ = (
+        Index("ix_outbox_pending", "status", "priority", "id"),
+        Index("ix_outbox_chat_message", "chat_id", "message_id"),
+    )
 
 
 class InboxRow(Base):

@@ -344,6 +344,13 @@ class SqlCaseRepository(_Repo):
         )
         return _case_domain(row) if row else None
 
+    async def by_message(self, chat_id: int, message_id: int) -> Case | None:
+        """The case a group message opened (its source message), if any."""
+        row = await self.s.scalar(
+            select(CaseRow).where(CaseRow.chat_id == chat_id, CaseRow.message_id == message_id).limit(1)
+        )
+        return _case_domain(row) if row else None
+
     async def update(self, case: Case) -> None:
         """Write a changed case back."""
         if case.id is None:
@@ -789,6 +796,14 @@ class SqlOutboxRepository(_Repo):
             select(OutboxRow).where(OutboxRow.ref == ref, OutboxRow.kind == "send").order_by(OutboxRow.id)
         )
         return [_outbox_domain(r) for r in rows]
+
+    async def ref_at(self, chat_id: int, message_id: int) -> str | None:
+        """The reference of the bot's delivered message ``message_id`` in a chat (e.g. a case card), if any."""
+        return await self.s.scalar(
+            select(OutboxRow.ref)
+            .where(OutboxRow.chat_id == chat_id, OutboxRow.message_id == message_id, OutboxRow.kind == "send")
+            .limit(1)
+        )
 
     async def due(self, now: datetime, limit: int) -> list[OutgoingMessage]:
         """Pending messages whose time has come: most urgent priority first, then oldest first."""

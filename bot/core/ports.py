@@ -118,6 +118,10 @@ class CaseRepository(Protocol):
         """A case by its readable number."""
         ...
 
+    async def by_message(self, chat_id: int, message_id: int) -> Case | None:
+        """The case a group message opened (its source message), if any."""
+        ...
+
     async def update(self, case: Case) -> None:
         """Write a changed case back."""
         ...
@@ -196,6 +200,10 @@ class OutboxRepository(Protocol):
 
     async def due(self, now: datetime, limit: int) -> list[OutgoingMessage]:
         """Pending messages whose time has come, oldest first."""
+        ...
+
+    async def ref_at(self, chat_id: int, message_id: int) -> str | None:
+        """The reference of the bot's delivered message ``message_id`` in a chat (e.g. a case card), if any."""
         ...
 
     async def message_id_of(self, outbox_id: int) -> tuple[int, int] | None:

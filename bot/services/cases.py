@@ -34,6 +34,15 @@ def card_ref(case: Case) -> str:
     return f"case:{case.id}:card"
 
 
+def case_of_card(ref: str | None) -> int | None:
+    """The case id of a group card's outbox reference (:func:`card_ref`); None for any other reference."""
+    if ref is None:
+        return None
+    kind, _, rest = ref.partition(":")
+    case_id, _, part = rest.partition(":")
+    return int(case_id) if kind == "case" and part == "card" and case_id.isdigit() else None
+
+
 def dispatch_ref(case: Case) -> str:
     """Outbox reference of the dispatch cards sent to staff."""
     return f"case:{case.id}:dispatch"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Awaitable, Callable
 
 from bot.core.callbacks import CallbackData
@@ -12,7 +13,7 @@ from bot.core.events import IncomingMessage, PressAnswer
 from bot.core.model import Button, Case, Chat, ChatKind, Community, Dialogue, Member, PendingAsk
 from bot.core.ports import UnitOfWork
 from bot.services.base import Deps, Service
-from bot.services.cases import EXPLAIN_NOTE, RESOLVE_NOTE, CaseService
+from bot.services.cases import EXPLAIN_NOTE, RESOLVE_NOTE, CaseService, case_of_card
 from bot.services.feature import DialogueHandler
 
 log = logging.getLogger(__name__)
@@ -70,6 +71,14 @@ class IntakeService(Service):
         if event.forwarded:
             return  # someone else's words from another chat: not this resident's request
         verdict = self.deps.classifier.classify(text)
+        if event.reply_to_message_id is not None and not verdict.urgent:
+            case = await self._case_replied_to(uow, chat, event.reply_to_message_id)
+            if case is not None and self._says_me_too(case, verdict, text):
+                member = await self.member_of(uow, event.actor)
+                if self._opens_cases(member, chat):
+                    if member.user_id != case.reporter_id:  # the reporter's own follow-up: no +1, no new case
+                        await self.cases.merge_report(uow, case, chat, member, event.message_id)
+                    return
         if not verdict.is_request:
             return
         member = await self.member_of(uow, event.actor)
@@ -80,6 +89,29 @@ class IntakeService(Service):
             await self._ask_author(uow, chat, member, event, text, verdict.category, verdict.urgent)
             return
         await self.register(uow, community, chat, member, event.message_id, text, verdict)
+
+    async def _case_replied_to(self, uow: UnitOfWork, chat: Chat, message_id: int) -> Case | None:
+        """The active case whose report or group card ``message_id`` is, in this chat; None otherwise."""
+        case = await uow.cases.by_message(chat.chat_id, message_id)
+        if case is None:
+            case_id = case_of_card(await uow.outbox.ref_at(chat.chat_id, message_id))
+            case = await uow.cases.get(case_id) if case_id is not None else None
+        if case is None or not case.is_active or case.chat_id != chat.chat_id:
+            return None
+        return case
+
+    def _says_me_too(self, case: Case, verdict: Classification, text: str) -> bool:
+        """Whether a reply to a case is about that case: a request of its category, or a "me too" (我家也是, +1).
+
+        Thanks, notices and problems reported solved are never a +1; a request of another category is a
+        new problem and goes through the usual intake.
+        """
+        if verdict.is_request:
+            return verdict.category == case.category
+        if verdict.rule in ("solved", "notice"):
+            return False
+        me_too = self.deps.rules.duplicates.me_too
+        return bool(me_too) and re.search(me_too, text) is not None
 
     def _opens_cases(self, member: Member, chat: Chat) -> bool:
         """Whether a non-urgent request by ``member`` in this building's group may open a case.

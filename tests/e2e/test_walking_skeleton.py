@@ -172,3 +172,17 @@ async def test_second_report_of_same_problem_gets_existing_case_and_plus_one(wor
         case = await uow.cases.by_number(1, 1)
         assert case is not None and await uow.cases.supporter_count(case.id or 0) == 2
     await client.wait_for_edit(w.staff, predicate=lambda m: "受影响居民：3 位" in m["text"], timeout=10)
+
+
+async def test_a_me_too_reply_to_the_case_card_is_counted_on_that_case(world: World) -> None:
+    w, client = world, world.client
+    card = await w.reply_of(w.building, await w.say(w.building, RESIDENT_ID, "3栋电梯坏了，老人下不了楼"))
+    assert card["text"].startswith("已登记 #1")
+    me_too = await w.say(w.building, NEIGHBOUR_ID, "我们12楼也是", reply_to_message_id=card["message_id"])
+    answer = await w.reply_of(w.building, me_too, within=10)
+    assert "已有同类工单 #1" in answer["text"]
+    async with w.runner.core.uow() as uow:
+        assert await uow.cases.count_active(1) == 1
+        case = await uow.cases.by_number(1, 1)
+        assert case is not None and await uow.cases.supporter_count(case.id or 0) == 1
+    await client.wait_for_edit(w.staff, predicate=lambda m: "受影响居民：2 位" in m["text"], timeout=10)

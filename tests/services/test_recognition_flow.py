@@ -164,3 +164,58 @@ async def test_staff_notices_and_replies_in_a_building_group_open_no_case(real: 
     real.deps.rules = real.deps.rules.model_copy(update={"staff_messages_open_cases": True})
     await real.services.handle_message(ev.message(BUILDING_CHAT, VOLUNTEER, "2单元门口的路灯坏了，晚上黑乎乎的"))
     assert len(await rows(real, CaseRow)) == 3
+
+
+async def test_replies_to_a_case_count_as_me_too_and_other_problems_open_their_own(real: Core, ev: Events) -> None:
+    # In a group, "我家也是" or "+1" under a report or its card is the same problem; thanks are not, and a
+    # different problem in a reply is a report of its own.
+    await setup_community(real, ev)
+    fourth = RESIDENT.__class__(1004, "赵阿姨")
+    report = ev.message(BUILDING_CHAT, RESIDENT, "3栋电梯坏了，老人下不了楼")
+    await real.services.handle_message(report)
+    card = next(r for r in await outbox(real) if r.ref == "case:1:card")
+    async with real.uow() as uow:
+        await uow.outbox.mark_sent(card.id, 900, real.deps.clock.now())
+        await uow.commit()
+    me_too = ev.message(BUILDING_CHAT, NEIGHBOUR, "我家也是，等了一上午了", reply_to_message_id=report.message_id)
+    await real.services.handle_message(me_too)
+    plus = ev.message(BUILDING_CHAT, THIRD, "+1", reply_to_message_id=900)
+    await real.services.handle_message(plus)
+    thanks = ev.message(BUILDING_CHAT, fourth, "谢谢楼长", reply_to_message_id=900)
+    await real.services.handle_message(thanks)
+    own = ev.message(BUILDING_CHAT, RESIDENT, "电梯还是不动，什么时候修", reply_to_message_id=900)
+    await real.services.handle_message(own)
+    other = ev.message(BUILDING_CHAT, fourth, "我们楼门口的垃圾好几天没人收了，臭死了", reply_to_message_id=900)
+    await real.services.handle_message(other)
+
+    assert {r.user_id for r in await rows(real, CaseSupporterRow)} == {NEIGHBOUR.user_id, THIRD.user_id}
+    assert [(c.number, c.category) for c in await rows(real, CaseRow)] == [(1, "repair"), (2, "sanitation")]
+    replies = {r.reply_to_message_id: r.text for r in await outbox(real)}
+    assert "已有同类工单 #1" in replies[me_too.message_id] and "已有同类工单 #1" in replies[plus.message_id]
+    assert thanks.message_id not in replies and own.message_id not in replies
+    assert replies[other.message_id].startswith("已登记 #2")
+
+
+async def test_a_reply_to_a_finished_case_or_by_staff_is_no_plus_one(real: Core, ev: Events) -> None:
+    await setup_community(real, ev)
+    report = ev.message(BUILDING_CHAT, RESIDENT, "3栋电梯坏了，老人下不了楼")
+    await real.services.handle_message(report)
+    await real.services.handle_message(
+        ev.message(BUILDING_CHAT, VOLUNTEER, "我们也在催，师傅下午到", reply_to_message_id=report.message_id)
+    )
+    assert await rows(real, CaseSupporterRow) == []
+    await real.services.handle_press(ev.press(STAFF_CHAT, VOLUNTEER, "c1:resolve:1"))
+    await real.services.handle_message(ev.message(STAFF_CHAT, VOLUNTEER, "更换了电梯主板"))
+    await real.services.handle_message(
+        ev.message(BUILDING_CHAT, NEIGHBOUR, "我家也是", reply_to_message_id=report.message_id)
+    )
+    assert await rows(real, CaseSupporterRow) == []
+
+
+def test_a_bad_me_too_pattern_in_the_rules_file_is_a_clear_error(tmp_path: Path) -> None:
+    from bot.config import load_rules
+
+    bad = tmp_path / "rules.yaml"
+    bad.write_text("duplicates:\n  me_too: '我家也(是'\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"me_too.*not a valid regular expression"):
+        load_rules(bad)

@@ -147,6 +147,24 @@ async def test_outbox_due_order_edit_targets_and_delivery(uow_factory: SqlUnitOf
         assert count == 2 and oldest == NOW
 
 
+async def test_a_reply_finds_the_case_by_its_report_or_its_card(uow_factory: SqlUnitOfWorkFactory) -> None:
+    async with uow_factory() as uow:
+        community = await uow.communities.default()
+        building = await uow.buildings.get_or_create(community.id, "3栋")
+        case = await uow.cases.add(new_case(1, building.id))  # reported as message 10 in chat -100
+        card = await uow.outbox.add(OutgoingMessage(-100, "已登记 #1", ref=f"case:{case.id}:card", created_at=NOW))
+        await uow.outbox.mark_sent(card, 11, NOW)
+        await uow.commit()
+    async with uow_factory() as uow:
+        found = await uow.cases.by_message(-100, 10)
+        assert found is not None and found.number == 1
+        assert await uow.cases.by_message(-100, 11) is None
+        assert await uow.cases.by_message(-200, 10) is None
+        assert await uow.outbox.ref_at(-100, 11) == f"case:{case.id}:card"
+        assert await uow.outbox.ref_at(-100, 10) is None
+        assert await uow.outbox.ref_at(-200, 11) is None
+
+
 async def test_chat_migration_moves_binding_cases_and_queue(uow_factory: SqlUnitOfWorkFactory) -> None:
     from bot.core.model import Chat
 

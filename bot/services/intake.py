@@ -71,14 +71,8 @@ class IntakeService(Service):
         if event.forwarded:
             return  # someone else's words from another chat: not this resident's request
         verdict = self.deps.classifier.classify(text)
-        if event.reply_to_message_id is not None and not verdict.urgent:
-            case = await self._case_replied_to(uow, chat, event.reply_to_message_id)
-            if case is not None and self._says_me_too(case, verdict, text):
-                member = await self.member_of(uow, event.actor)
-                if self._opens_cases(member, chat):
-                    if member.user_id != case.reporter_id:  # the reporter's own follow-up: no +1, no new case
-                        await self.cases.merge_report(uow, case, chat, member, event.message_id)
-                    return
+        if event.reply_to_message_id is not None and await self._reply_about_a_case(uow, chat, event, verdict, text):
+            return
         if not verdict.is_request:
             return
         member = await self.member_of(uow, event.actor)
@@ -90,6 +84,27 @@ class IntakeService(Service):
             return
         await self.register(uow, community, chat, member, event.message_id, text, verdict)
 
+    async def _reply_about_a_case(
+        self, uow: UnitOfWork, chat: Chat, event: IncomingMessage, verdict: Classification, text: str
+    ) -> bool:
+        """A reply to an active case's report or group card that says "me too" (我家也是, +1) or reports the
+        same kind of problem: its author is counted on that case (as by [+1 我也遇到]). True when handled.
+
+        Urgent messages, thanks, notices and problems reported solved go the usual way, and so does a request
+        of another category (a new problem); the database is asked only when the reply could be a +1.
+        """
+        if verdict.urgent or not (verdict.is_request or self._says_me_too(verdict, text)):
+            return False
+        case = await self._case_replied_to(uow, chat, event.reply_to_message_id or 0)
+        if case is None or (verdict.is_request and verdict.category != case.category):
+            return False
+        member = await self.member_of(uow, event.actor)
+        if not self._opens_cases(member, chat):
+            return False  # staff answering under a case: their words are no +1
+        if member.user_id != case.reporter_id:  # the reporter's own follow-up: no +1, and no second case
+            await self.cases.merge_report(uow, case, chat, member, event.message_id)
+        return True
+
     async def _case_replied_to(self, uow: UnitOfWork, chat: Chat, message_id: int) -> Case | None:
         """The active case whose report or group card ``message_id`` is, in this chat; None otherwise."""
         case = await uow.cases.by_message(chat.chat_id, message_id)
@@ -100,14 +115,8 @@ class IntakeService(Service):
             return None
         return case
 
-    def _says_me_too(self, case: Case, verdict: Classification, text: str) -> bool:
-        """Whether a reply to a case is about that case: a request of its category, or a "me too" (我家也是, +1).
-
-        Thanks, notices and problems reported solved are never a +1; a request of another category is a
-        new problem and goes through the usual intake.
-        """
-        if verdict.is_request:
-            return verdict.category == case.category
+    def _says_me_too(self, verdict: Classification, text: str) -> bool:
+        """Whether a message that is no request says "me too" (``duplicates.me_too``; thanks and fixes never do)."""
         if verdict.rule in ("solved", "notice"):
             return False
         me_too = self.deps.rules.duplicates.me_too

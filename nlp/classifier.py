@@ -425,6 +425,10 @@ class KeywordClassifier:
             if learned != category:
                 category, rule = learned, "model"
             confidence = _softmax_top(combined)
+        if rule == "request_cues":
+            # A request that names no topic (我要投诉, 恳请有关部门解决): which category it is, only the
+            # author knows, so the bot asks them rather than guess.
+            confidence = min(confidence, max(0.0, self._taxonomy.threshold - 0.01))
         if category in self._urgent_capable and self._learned_urgent(analysis, scan):
             return verdict(category, confidence, "urgent:model", keywords, urgent=True)
         if category != NONE and scoring.none_veto and self._model is not None:
@@ -449,17 +453,22 @@ class KeywordClassifier:
     def _learned_urgent(self, analysis: _Analysis, text: str) -> bool:
         """Whether the urgency head calls a request an emergency now (no pattern did).
 
-        Words that say it is not happening now (a drill, the past, news: ``urgent_unless``) or that it is
-        over (``urgent_over``) anywhere in the message keep the flag down, as they do for the patterns.
+        Words that say it is over (``urgent_over``) anywhere in the message keep the flag down, as they do
+        for the patterns. Words that say it is not happening now (a drill, the past, news: ``urgent_unless``)
+        anywhere outside a denial raise the bar to ``scoring.urgent_model_not_now`` (0: keep the flag down).
         """
         matcher = self._matcher
         not_now = matcher.not_now
+        threshold = matcher.scoring.urgent_model
         # Denials are looked for only when a not-now word occurs: taking them out can only remove matches.
         if not_now is not None and not_now.search(text) and not_now.search(_unnegated(matcher, text)):
-            return False
+            # Over (urgent_over) stops the head; not now (urgent_unless) asks it to be surer, if configured.
+            threshold = matcher.scoring.urgent_model_not_now
+            if not threshold or any(word in text for word in matcher.urgent_over):
+                return False
         urgency = self._model_pass(analysis, text).urgency
         analysis.urgency = urgency
-        return urgency is not None and urgency >= matcher.scoring.urgent_model
+        return urgency is not None and urgency >= threshold
 
     def _model_pass(self, analysis: _Analysis, text: str) -> Learned:
         """The model's pass over a message, computed once however many decisions use it."""

@@ -66,6 +66,7 @@ _SCORING_DEFAULTS = {
     "model_below": 0.95,
     "none_bias": 0.0,
     "urgent_model": 0.0,
+    "urgent_model_not_now": 0.0,
     "none_veto": 0.0,
 }
 _MAX_WEIGHT = 10.0
@@ -134,6 +135,9 @@ class Scoring:
     # A request in a category with urgent rows in the corpus is urgent, with no urgent pattern matched,
     # when the model's urgency head gives at least this probability (0: patterns alone).
     urgent_model: float = 0.0
+    # The same, in a message with a not-now word (urgent_unless) somewhere outside the denials: the head
+    # must be at least this sure (0: such a message is never urgent by the head). urgent_over still stops it.
+    urgent_model_not_now: float = 0.0
     # A request that is not urgent becomes `none` when the model alone gives `none` at least this
     # probability, however sure the keywords were: chat that names a problem (0: off).
     none_veto: float = 0.0

@@ -13,7 +13,14 @@ from nlp.model import TextModel, ngrams
 from nlp.training import PROJECT_ROOT, fingerprint, training_files
 from tests.nlp.support import DATA, shared_classifier
 
-UNTOUCHED = ("dev_fresh10.tsv", "dev_fresh11.tsv", "dev_fresh12.tsv", "dev_fresh13.tsv", "dev_fresh14.tsv")
+UNTOUCHED = (
+    "dev_fresh10.tsv",
+    "dev_fresh11.tsv",
+    "dev_fresh12.tsv",
+    "dev_fresh13.tsv",
+    "dev_fresh14.tsv",
+    "dev_fresh15.tsv",
+)
 # Measured but not trained on, by choice (see data/training.txt); its rows have been read.
 MEASURED_ONLY = ("dev_staff.tsv",)
 

@@ -288,6 +288,16 @@ class KeywordClassifier:
             names = category.names
         return names.get(_locale(locale)) or names.get("zh-Hans") or code
 
+    def label_aliases(self) -> dict[str, str]:
+        """Every display name of a label (报修, 報修, repair …, 非诉求) mapped to its code, for labelled files."""
+        aliases: dict[str, str] = {}
+        for code, names in [(NONE, self._taxonomy.none_names)] + [
+            (category.code, category.names) for category in self._taxonomy.categories
+        ]:
+            for name in names.values():
+                aliases.setdefault(name.strip().lower(), code)
+        return aliases
+
     def classify(self, text: str, *, explain: bool = False) -> Classification:
         """Classify one message; never raises. With ``explain`` the jieba tokens are included."""
         try:

@@ -55,9 +55,9 @@ def eval_main(
 ) -> int:
     """Evaluate on a labelled CSV/TSV (text, label, optional urgent) and print the figures."""
     try:
-        messages = read_labelled(path)
         if classifier is None:
             classifier = KeywordClassifier(taxonomy)
+        messages = read_labelled(path, aliases=classifier.label_aliases())
     except (OSError, ValueError) as error:
         stdout.write(f"error: {error}\n")
         return 2

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import time
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -54,8 +54,13 @@ class EvaluationReport:
     mistakes: list[tuple[LabelledMessage, Classification]] = field(default_factory=list)
 
 
-def read_labelled(path: str | Path) -> list[LabelledMessage]:
-    """Read a CSV or TSV file with columns text and label (urgent optional), in any order."""
+def read_labelled(path: str | Path, aliases: Mapping[str, str] | None = None) -> list[LabelledMessage]:
+    """Read a CSV or TSV file with columns text and label (urgent optional), in any order.
+
+    Labels are read without case (``Repair`` is ``repair``); ``aliases`` maps other spellings of a label
+    (a category's display name such as 报修 or 報修) to its code.
+    """
+    aliases = aliases or {}
     path = Path(path)
     with path.open(encoding="utf-8-sig", newline="") as handle:
         header = handle.readline()
@@ -71,7 +76,8 @@ def read_labelled(path: str | Path) -> list[LabelledMessage]:
             urgent = None
             if urgent_field is not None:
                 urgent = (row.get(urgent_field) or "").strip().lower() in _TRUE
-            label = (row.get(fields["label"]) or "").strip() or NONE
+            label = (row.get(fields["label"]) or "").strip().lower() or NONE
+            label = aliases.get(label, label)
             messages.append(LabelledMessage(text=row.get(fields["text"]) or "", label=label, urgent=urgent))
     return messages
 

@@ -133,6 +133,10 @@ class SqlBuildingRepository(_Repo):
         )
         return [self._domain(row) for row in rows]
 
+    async def lock(self, building_id: int) -> None:
+        """Row-lock the building (PostgreSQL SELECT … FOR UPDATE; SQLite's single writer already serialises)."""
+        await self.s.execute(select(BuildingRow.id).where(BuildingRow.id == building_id).with_for_update())
+
 
 class SqlChatRepository(_Repo):
     """Telegram chats the bot is in and their bindings."""

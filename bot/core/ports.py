@@ -54,6 +54,11 @@ class BuildingRepository(Protocol):
         """All buildings of a community, by name."""
         ...
 
+    async def lock(self, building_id: int) -> None:
+        """Hold the building's row until the transaction ends, so that two reports from one building are
+        registered one after the other (the second sees the first's case and merges into it)."""
+        ...
+
 
 class ChatRepository(Protocol):
     """Telegram chats the bot is in and their bindings."""

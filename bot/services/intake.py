@@ -146,6 +146,10 @@ class IntakeService(Service):
         verdict: Classification,
     ) -> Case:
         """Merge a request into the open case about the same thing, or open a new case."""
+        if chat.building_id is not None:
+            # Reports from one building are registered one at a time: without this, two instances (or
+            # workers) could each miss the other's uncommitted case and open the same problem twice.
+            await uow.buildings.lock(chat.building_id)
         existing = await self.cases.find_duplicate(uow, chat, verdict)
         if existing is not None:
             await self.cases.merge_report(uow, existing, chat, member, message_id)

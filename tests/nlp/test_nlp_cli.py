@@ -66,6 +66,20 @@ def test_eval_reads_a_csv_with_columns_in_any_order(tmp_path: Path) -> None:
     assert "messages: 2" in out.getvalue()
 
 
+def test_eval_reads_labels_written_as_names_or_in_capitals(tmp_path: Path) -> None:
+    # People who label by hand write 报修, 報修 or Repair; each counts as the code, not as a label of its own.
+    path = tmp_path / "names.csv"
+    path.write_text(
+        "text,label\n电梯坏了 麻烦修一下,报修\n樓道燈壞了,報修\n3栋门禁坏了进不去,Repair\n谢谢楼长,非诉求\n",
+        encoding="utf-8",
+    )
+    out = io.StringIO()
+    assert eval_main(path, out, classifier=shared_classifier()) == 0
+    report = out.getvalue()
+    assert "category accuracy on requests: 1.000" in report
+    assert "报修" not in report and "Repair" not in report
+
+
 def test_eval_refuses_a_file_without_the_columns(tmp_path: Path) -> None:
     path = tmp_path / "bad.csv"
     path.write_text("message,category\n电梯坏了,repair\n", encoding="utf-8")

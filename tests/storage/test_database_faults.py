@@ -157,3 +157,42 @@ async def test_postgresql_dropping_every_connection_mid_work_loses_nothing(clock
         async with admin.connect() as conn:
             await conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
         await admin.dispose()
+
+
+@pytest.mark.skipif(not PG_URL, reason="TEST_DATABASE_URL is not set (PostgreSQL concurrency tests run in CI)")
+async def test_postgresql_two_reports_of_one_problem_at_once_open_one_case(clock: ManualClock) -> None:
+    """Two instances (or workers) registering the same problem at the same moment: the second waits for
+    the first's transaction, then sees its case and merges into it instead of opening a second one."""
+    assert PG_URL is not None
+    name = f"race_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_URL).execution_options(isolation_level="AUTOCOMMIT")
+    async with admin.connect() as conn:
+        await conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    ev = Events()
+    core = await bound_core(url, clock, ev)
+    try:
+        first, second = (ev.message(BUILDING_CHAT, actor, "3单元电梯坏了") for actor in residents(2))
+        services = core.services
+        async with core.uow() as uow:  # the first report's transaction, held open
+            community = await services.community(uow)
+            chat = await services.chat_of(uow, first.chat, community)
+            member = await services.member_of(uow, first.actor)
+            verdict = core.deps.classifier.classify(first.text)
+            await services.intake.register(uow, community, chat, member, first.message_id, first.text, verdict)
+            racing = asyncio.create_task(services.handle_message(second))
+            await asyncio.sleep(0.5)
+            assert not racing.done(), "the second report must wait for the building's lock"
+            await uow.commit()
+        await asyncio.wait_for(racing, 10)
+        async with core.uow() as uow:
+            assert uow.session is not None
+            cases = await uow.session.scalar(select(func.count()).select_from(CaseRow))
+            supporters = await uow.cases.supporter_count(1)
+        assert cases == 1
+        assert supporters == 1  # the second resident is counted on the first case
+    finally:
+        await core.engine.dispose()
+        async with admin.connect() as conn:
+            await conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        await admin.dispose()

@@ -96,6 +96,22 @@ async def test_author_picks_another_category_and_the_answer_is_recorded(real: Co
     assert forged.text == "这条询问已经处理过了。"
 
 
+async def test_a_complaint_that_names_no_topic_is_asked_about_and_the_author_names_it(real: Core, ev: Events) -> None:
+    # "我要投诉" is a request, but about what? The bot asks the author instead of guessing `other`.
+    await setup_community(real, ev)
+    await real.services.handle_message(ev.message(BUILDING_CHAT, RESIDENT, "我要投诉"))
+    assert await rows(real, CaseRow) == []
+    question = (await outbox(real))[-1]
+    assert question.text.startswith("这是要登记的诉求吗？") and "c1:ask:1:property" in (question.buttons or "")
+    # A neighbour cannot answer for the author; the author's choice opens the case in that category.
+    other = await real.services.handle_press(ev.press(BUILDING_CHAT, NEIGHBOUR, "c1:ask:1:property"))
+    assert await rows(real, CaseRow) == [] and other.text
+    answer = await real.services.handle_press(ev.press(BUILDING_CHAT, RESIDENT, "c1:ask:1:property"))
+    assert answer.text == "已登记 #1"
+    (case,) = await rows(real, CaseRow)
+    assert case.category == "property"
+
+
 async def test_keyword_changes_by_admin_take_effect_at_once_and_survive_restart(
     real: Core, ev: Events, tmp_path: Path, clock: ManualClock, classifier: Classifier
 ) -> None:

@@ -48,9 +48,12 @@ def test_a_not_now_word_still_quiets_a_head_that_is_only_worried(classifier: Key
     [
         "我还以为着火了 原来是楼下在熏腊肉",  # a mistaken alarm (以为着火)
         "刚才还以为是起火 结果是邻居烧秸秆",
-        "夏季防火小知识：电瓶车不要推进楼道充电",  # tips (小知识)
-        "这天热得手机烫得要着火了",  # a figure of speech (烫得)
+        "消防小知识：发现着火先断电 别坐电梯",  # tips (小知识, anywhere in the message)
+        "充电宝烫得快着火了",  # a figure of speech (烫得)
         "燃气公司换表弄完了 楼道里的煤气味一会就散",  # over (弄完了)
+        "5楼又有人从窗口吊线给电瓶车充电 物业管一管 着火了谁负责",  # who would answer for it (谁负责)
+        "燃气灶点不着火了 打火一直咔咔响",  # a stove that will not light (点不着)
+        "我们老家那会儿邻居打架都是村支书来劝",  # the past (那会儿)
     ],
 )
 def test_mistaken_alarms_tips_and_figures_of_speech_are_not_urgent(classifier: KeywordClassifier, text: str) -> None:
@@ -69,3 +72,26 @@ def test_a_request_that_names_no_topic_is_asked_about(classifier: KeywordClassif
     assert verdict.confidence < classifier.threshold  # the bot asks the author, who picks the category
     # The cap follows the community's threshold, and a threshold of 0 never asks.
     assert classifier.with_taxonomy({"threshold": 0}).classify(text).confidence == 0.0
+
+
+@pytest.mark.parametrize(
+    ("text", "overdue"),
+    [
+        ("单元门早该换了 一推就晃", True),
+        ("楼道里的垃圾得清理了", True),
+        ("我觉得楼道灯该修了 晚上黑得看不见", True),
+        ("这天气该换季了", False),
+        ("我得去换衣服了", False),
+    ],
+)
+def test_it_is_time_someone_fixed_it_is_a_request_cue(classifier: KeywordClassifier, text: str, overdue: bool) -> None:
+    explained = classifier.explain(text)
+    assert ("overdue" in explained["patterns"]) is overdue
+    if overdue:
+        assert explained["request_cues"] > 0
+
+
+def test_an_opinion_that_something_should_be_fixed_is_a_request(classifier: KeywordClassifier) -> None:
+    # Chat writers love 我觉得 for opinions; an opinion that a light should be fixed is still a request.
+    assert classifier.classify("我觉得楼道灯该修了 晚上黑得看不见").category == "repair"
+    assert classifier.classify("我觉得今年小区的桂花开得特别香").category == "none"

@@ -8,12 +8,15 @@ import sqlite3
 import threading
 import time
 import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.bootstrap import Core, build_core
 from bot.config import Settings
@@ -106,22 +109,44 @@ async def test_sqlite_disk_full_is_a_clear_error_and_nothing_is_corrupted(tmp_pa
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 
 
-@pytest.mark.skipif(not PG_URL, reason="TEST_DATABASE_URL is not set (PostgreSQL fault tests run in CI)")
-async def test_postgresql_dropping_every_connection_mid_work_loses_nothing(clock: ManualClock) -> None:
+@dataclass(frozen=True)
+class ScratchDatabase:
+    """A PostgreSQL database made for one test: its name, its URL and an autocommit engine on the server."""
+
+    name: str
+    url: str
+    admin: AsyncEngine
+
+
+@pytest.fixture
+async def scratch_pg() -> AsyncIterator[ScratchDatabase]:
+    """A fresh database on TEST_DATABASE_URL's server, dropped (connections and all) after the test."""
     assert PG_URL is not None
     name = f"faults_{uuid.uuid4().hex[:10]}"
     admin = create_engine(PG_URL).execution_options(isolation_level="AUTOCOMMIT")
     async with admin.connect() as conn:
         await conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    try:
+        yield ScratchDatabase(name, make_url(PG_URL).set(database=name).render_as_string(hide_password=False), admin)
+    finally:
+        async with admin.connect() as conn:
+            await conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        await admin.dispose()
+
+
+@pytest.mark.skipif(not PG_URL, reason="TEST_DATABASE_URL is not set (PostgreSQL fault tests run in CI)")
+async def test_postgresql_dropping_every_connection_mid_work_loses_nothing(
+    clock: ManualClock, scratch_pg: ScratchDatabase
+) -> None:
     ev = Events()
-    core = await bound_core(url, clock, ev)
+    core = await bound_core(scratch_pg.url, clock, ev)
 
     async def drop_connections() -> int:
         """What a server restart looks like to the bot: every connection to its database is cut."""
-        async with admin.connect() as conn:
+        async with scratch_pg.admin.connect() as conn:
             result = await conn.execute(
-                text("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = :db"), {"db": name}
+                text("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = :db"),
+                {"db": scratch_pg.name},
             )
             return int(result.scalar_one())
 
@@ -154,23 +179,16 @@ async def test_postgresql_dropping_every_connection_mid_work_loses_nothing(clock
         assert cases == 2  # 路灯 (ten reports merged) and 电梯 (twenty merged)
     finally:
         await core.engine.dispose()
-        async with admin.connect() as conn:
-            await conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-        await admin.dispose()
 
 
 @pytest.mark.skipif(not PG_URL, reason="TEST_DATABASE_URL is not set (PostgreSQL concurrency tests run in CI)")
-async def test_postgresql_two_reports_of_one_problem_at_once_open_one_case(clock: ManualClock) -> None:
+async def test_postgresql_two_reports_of_one_problem_at_once_open_one_case(
+    clock: ManualClock, scratch_pg: ScratchDatabase
+) -> None:
     """Two instances (or workers) registering the same problem at the same moment: the second waits for
     the first's transaction, then sees its case and merges into it instead of opening a second one."""
-    assert PG_URL is not None
-    name = f"race_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG_URL).execution_options(isolation_level="AUTOCOMMIT")
-    async with admin.connect() as conn:
-        await conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
     ev = Events()
-    core = await bound_core(url, clock, ev)
+    core = await bound_core(scratch_pg.url, clock, ev)
     try:
         first, second = (ev.message(BUILDING_CHAT, actor, "3单元电梯坏了") for actor in residents(2))
         services = core.services
@@ -193,6 +211,3 @@ async def test_postgresql_two_reports_of_one_problem_at_once_open_one_case(clock
         assert supporters == 1  # the second resident is counted on the first case
     finally:
         await core.engine.dispose()
-        async with admin.connect() as conn:
-            await conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-        await admin.dispose()

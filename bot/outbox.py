@@ -5,7 +5,9 @@ Limits kept (Telegram's, with a margin): at most 25 messages/s overall, 1 messag
 broadcasts), and bulk traffic leaves ``live_reserve`` of each second's budget to live replies, so a
 broadcast never holds a case card back by more than about a second. A 429 pauses every send for
 ``retry_after`` plus a little jitter; a 403 or "chat not found" marks the chat inactive and drops its
-queue; a migrated group moves its queue to the new id. A send is counted against the limits when it
+queue; a migrated group moves its queue to the new id. While Telegram cannot be reached at all, messages
+wait (retried at most every minute) for up to ``UNREACHABLE_PATIENCE`` instead of failing after
+``MAX_ATTEMPTS`` tries, so an outage of minutes or hours loses nothing. A send is counted against the limits when it
 actually starts (only as many are started as there are free connections).
 
 A send that timed out after the request left is *uncertain*: Telegram has no idempotency key, so
@@ -47,6 +49,9 @@ from bot.core.ports import (
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 12
+# While Telegram cannot be reached at all (network down, 5xx), the message is not at fault: it waits,
+# retried at most every minute, for up to this long before it counts as failed.
+UNREACHABLE_PATIENCE = timedelta(hours=24)
 NOT_MODIFIED = "message is not modified"
 CHAT_NOT_FOUND = "chat not found"
 UNCERTAIN_BROADCAST = "uncertain: the request may have been delivered; not resent"
@@ -373,7 +378,10 @@ class OutboxSender:
             self.stats.uncertain_retries += 1
             await self._retry(message, self._backoff(message), f"uncertain: {unsure}")
         except Unreachable as down:
-            await self._retry(message, self._backoff(message), f"unreachable: {down}")
+            waited = self.clock.now() - message.created_at if message.created_at else UNREACHABLE_PATIENCE
+            await self._retry(
+                message, self._backoff(message), f"unreachable: {down}", count=waited >= UNREACHABLE_PATIENCE
+            )
 
     @staticmethod
     def _backoff(message: OutgoingMessage) -> float:

@@ -205,3 +205,63 @@ async def test_a_timed_out_copy_is_not_resent_but_a_timed_out_reply_is(core: Cor
     assert by_id[reply].status == "pending" and by_id[reply].attempts == 1  # at least once: tried again later
     assert sender.stats.uncertain_dropped == 1 and sender.stats.uncertain_retries == 1
     assert sorted(telegram.calls) == [-1002, -1001]
+
+
+class DownTelegram:
+    """A Bot API that cannot be reached (network down) until ``up`` is set; then every send succeeds."""
+
+    def __init__(self) -> None:
+        self.up = False
+        self.tries = 0
+
+    async def send(self, message: object) -> int:
+        from bot.core.ports import Unreachable
+
+        self.tries += 1
+        if not self.up:
+            raise Unreachable("connection refused")
+        return 777
+
+    async def edit(self, message: object, message_id: int) -> None:
+        raise AssertionError("no edit expected")
+
+    async def download(self, file_id: str) -> bytes:
+        raise AssertionError("no download expected")
+
+
+async def test_an_outage_of_hours_loses_no_reply_and_a_day_old_one_is_given_up(core: Core, ev: Events) -> None:
+    import asyncio
+    import time
+    from datetime import timedelta
+
+    from bot.core.model import OutgoingMessage
+    from bot.outbox import MAX_ATTEMPTS, OutboxSender, Pacer
+
+    clock = core.deps.clock
+    now = clock.now()
+    async with core.uow() as uow:
+        card = await uow.outbox.add(OutgoingMessage(-1002, "已登记 #1", priority=PRIORITY_LIVE, created_at=now))
+        stale = await uow.outbox.add(
+            OutgoingMessage(-1003, "已登记 #2", priority=PRIORITY_LIVE, created_at=now - timedelta(hours=25))
+        )
+        await uow.commit()
+    telegram = DownTelegram()
+    sender = OutboxSender(core.uow, telegram, clock)  # type: ignore[arg-type]
+    # Telegram's limits on the test's clock (plus real time, which the spacing of starts waits on)
+    sender.pacer = Pacer(sender.limits, lambda: clock.now().timestamp() + time.monotonic())
+
+    async def minute() -> None:
+        await sender.drain_once()
+        await asyncio.gather(*sender._in_flight.values())
+        clock.advance(seconds=61)  # past the longest back-off
+
+    for _ in range(3 * 60):  # three hours without Telegram
+        await minute()
+    by_id = {r.id: r for r in await rows(core)}
+    assert by_id[card].status == "pending" and by_id[card].attempts > MAX_ATTEMPTS  # waits, however many tries
+    assert telegram.tries < 3 * 60 + 20  # about one try a minute, not a storm
+    assert by_id[stale].status == "failed" and "gave up" in by_id[stale].error  # a day late is too late
+    telegram.up = True
+    await minute()
+    by_id = {r.id: r for r in await rows(core)}
+    assert by_id[card].status == "sent" and by_id[card].message_id == 777

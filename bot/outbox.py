@@ -6,9 +6,9 @@ broadcasts), and bulk traffic leaves ``live_reserve`` of each second's budget to
 broadcast never holds a case card back by more than about a second. A 429 pauses every send for
 ``retry_after`` plus a little jitter; a 403 or "chat not found" marks the chat inactive and drops its
 queue; a migrated group moves its queue to the new id. While Telegram cannot be reached at all, messages
-wait (retried at most every minute) for up to ``UNREACHABLE_PATIENCE`` instead of failing after
-``MAX_ATTEMPTS`` tries, so an outage of minutes or hours loses nothing. A send is counted against the limits when it
-actually starts (only as many are started as there are free connections).
+wait (retried with a back-off that grows to a minute) for up to ``UNREACHABLE_PATIENCE`` instead of
+failing after ``MAX_ATTEMPTS`` tries, so an outage of minutes or hours loses nothing. A send is counted
+against the limits when it actually starts (only as many are started as there are free connections).
 
 A send that timed out after the request left is *uncertain*: Telegram has no idempotency key, so
 retrying may deliver twice and not retrying may lose the message. Live messages are retried
@@ -49,8 +49,8 @@ from bot.core.ports import (
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 12
-# While Telegram cannot be reached at all (network down, 5xx), the message is not at fault: it waits,
-# retried at most every minute, for up to this long before it counts as failed.
+# While Telegram cannot be reached at all (connection refused, 5xx), the message is not at fault: it waits,
+# retried with a back-off that grows to a minute, for up to this long before it counts as failed.
 UNREACHABLE_PATIENCE = timedelta(hours=24)
 NOT_MODIFIED = "message is not modified"
 CHAT_NOT_FOUND = "chat not found"

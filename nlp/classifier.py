@@ -96,7 +96,9 @@ class _Matcher:
         self.patterns = tuple(
             (rule(p.regex), re.compile(p.regex), p.name, p.weights) for p in taxonomy.patterns
         )
-        self.urgent = tuple((rule(u.regex), re.compile(u.regex), u.name, u.category) for u in taxonomy.urgent)
+        self.urgent = tuple(
+            (rule(u.regex), re.compile(u.regex), u.name, u.category, u.confirm) for u in taxonomy.urgent
+        )
         self.solved = tuple((rule(regex), re.compile(regex)) for regex in taxonomy.solved_patterns)
         self.notices = tuple((rule(regex), re.compile(regex)) for regex in taxonomy.notices)
         # One Aho-Corasick pass over a message finds every dictionary term and every string that
@@ -374,7 +376,7 @@ class KeywordClassifier:
         scoring = matcher.scoring
         evidence = self._scan(scan)
         present = evidence.rules
-        urgent_name, urgent_category, urgent_fragment = self._urgent(scan, present)
+        urgent_name, urgent_category, urgent_fragment = self._urgent(analysis, scan, present)
         if urgent_name:
             evidence.keywords.append(urgent_fragment)
             if urgent_category in matcher.rank:
@@ -631,13 +633,15 @@ class KeywordClassifier:
         runner_up = max((score for code, score in positive.items() if code != chosen), default=0.0)
         return chosen, chosen != strongest, runner_up
 
-    def _urgent(self, text: str, present: set[int]) -> tuple[str, str | None, str]:
+    def _urgent(self, analysis: _Analysis, text: str, present: set[int]) -> tuple[str, str | None, str]:
         """The first urgent pattern that matches in a clause without a drill/past/hypothetical word.
 
-        Nothing is urgent in a message saying the emergency is already dealt with (已关闸, 已经扑灭).
+        Nothing is urgent in a message saying the emergency is already dealt with (已关闸, 已经扑灭). A
+        pattern with a ``confirm`` bar (救命, also an exclamation) counts only when the urgency head, where
+        there is a model, gives at least that.
         """
         matcher = self._matcher
-        for rule, pattern, name, category in matcher.urgent:
+        for rule, pattern, name, category, confirm in matcher.urgent:
             if rule not in present:
                 continue
             for match in pattern.finditer(text):
@@ -646,6 +650,11 @@ class KeywordClassifier:
                     # checked only here, not on every message: most messages match no urgent pattern
                     if any(word in text for word in matcher.urgent_over):
                         return "", None, ""
+                    if confirm and self._model is not None:
+                        urgency = self._model_pass(analysis, text).urgency
+                        analysis.urgency = urgency
+                        if urgency is not None and urgency < confirm:
+                            break  # an exclamation, not a call for help: the next pattern may still match
                     return name, category, match.group()
         return "", None, ""
 

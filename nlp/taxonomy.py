@@ -104,6 +104,9 @@ class UrgentPattern:
     name: str
     regex: str
     category: str | None
+    # The urgency head must give at least this for the pattern to count (0: the pattern alone does).
+    # For words that are also exclamations in chat: 救命 (OMG), 快来人 (round 15).
+    confirm: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -378,12 +381,17 @@ def build_taxonomy(source: Mapping[str, Any]) -> Taxonomy:
     for name, spec in (_mapping(source.get("urgent"), "urgent")).items():
         where = f"urgent.{name}"
         spec = _mapping(spec, where)
-        _known(spec, {"regex", "category"}, where)
+        _known(spec, {"regex", "category", "confirm"}, where)
         category = spec.get("category")
         if category is not None and str(category) not in codes:
             raise TaxonomyError(f"{where}.category: no such category {category!r}")
         urgent.append(
-            UrgentPattern(str(name), _regex(spec.get("regex"), f"{where}.regex"), category and str(category))
+            UrgentPattern(
+                str(name),
+                _regex(spec.get("regex"), f"{where}.regex"),
+                category and str(category),
+                _number(spec.get("confirm", 0.0), f"{where}.confirm", 0.0, 1.0),
+            )
         )
     solved = _mapping(source.get("solved"), "solved")
     _known(solved, {"patterns", "negations", "unless"}, "solved")

@@ -126,7 +126,7 @@ def test_a_keyword_for_an_unknown_category_is_refused(classifier: KeywordClassif
 def test_the_regex_prefilter_never_hides_a_match(classifier: KeywordClassifier) -> None:
     matcher = classifier._matcher
     rules = [(rule, pattern) for rule, pattern, _, _ in matcher.patterns]
-    rules += [(rule, pattern) for rule, pattern, _, _ in matcher.urgent]
+    rules += [(rule, pattern) for rule, pattern, *_ in matcher.urgent]
     rules += list(matcher.solved) + list(matcher.notices)
     texts = [classifier.normalize(message.text).text for message in read_labelled(DEV_CORPUS)]
     rng = random.Random(7)

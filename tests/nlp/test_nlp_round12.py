@@ -22,8 +22,8 @@ def classifier() -> KeywordClassifier:
     ("text", "rule"),
     [
         # a cry for help is still one
-        ("救命啊 有人掉进小区的池塘里了", "urgent:call_for_help"),
-        ("救命！我被锁在地下室出不来了", "urgent:call_for_help"),
+        ("救命啊 有人掉进小区的池塘里了", "urgent:cry_for_help"),
+        ("救命！我被锁在地下室出不来了", "urgent:cry_for_help"),
         # someone missing, said without 走丢 or 痴呆
         ("有没有人看到我奶奶 她穿灰色外套 中午出门到现在没回来", "urgent:fallen_cannot_get_up"),
         ("刚还在滑梯那玩 一转眼人就不见了 四岁男孩 蓝衣服", "urgent:fallen_cannot_get_up"),

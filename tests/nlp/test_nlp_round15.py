@@ -58,3 +58,39 @@ def test_regional_and_unusual_emergencies_are_urgent(classifier: KeywordClassifi
 )
 def test_questions_about_what_if_and_stories_are_not_urgent(classifier: KeywordClassifier, text: str) -> None:
     assert not classifier.classify(text).urgent, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "救命啊 孩子的数学作业我也不会",  # 救命 as an exclamation (OMG)
+        "救命！这天气热死人了",
+        "救救我吧 谁家有多的快递箱",
+    ],
+)
+def test_an_exclamation_of_help_needs_the_urgency_head_to_agree(classifier: KeywordClassifier, text: str) -> None:
+    assert not classifier.classify(text).urgent
+    cry = next(pattern for pattern in classifier.taxonomy.urgent if pattern.name == "cry_for_help")
+    assert cry.confirm > 0
+    # Without the head's word (confirm 0, the rule before round 15) the cry alone made it urgent.
+    alone = classifier.with_taxonomy({"urgent": {"cry_for_help": {"regex": cry.regex, "category": None}}})
+    assert alone.classify(text).urgent
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "救命啊 电梯卡在五楼和六楼中间 我和孩子在里面",  # a cry with an emergency the patterns also know
+        "快来人啊 楼下有个老人倒在地上叫不醒",
+        "隔壁阿婆在屋里喊救命，门从里面反锁了",  # someone heard calling for help: no head needed
+    ],
+)
+def test_a_real_cry_for_help_is_still_urgent(classifier: KeywordClassifier, text: str) -> None:
+    assert classifier.classify(text).urgent
+
+
+def test_confirm_is_a_probability() -> None:
+    from nlp.taxonomy import TaxonomyError
+
+    with pytest.raises(TaxonomyError, match="confirm"):
+        shared_classifier().with_taxonomy({"urgent": {"cry_for_help": {"regex": "救命", "confirm": 2}}})

@@ -478,9 +478,13 @@ class KeywordClassifier:
             threshold = matcher.scoring.urgent_model_not_now
             if not threshold or any(word in text for word in matcher.urgent_over):
                 return False
-        urgency = self._model_pass(analysis, text).urgency
-        analysis.urgency = urgency
+        urgency = self._urgency(analysis, text)
         return urgency is not None and urgency >= threshold
+
+    def _urgency(self, analysis: _Analysis, text: str) -> float | None:
+        """The urgency head's probability (None without a head), recorded for ``explain``."""
+        analysis.urgency = self._model_pass(analysis, text).urgency
+        return analysis.urgency
 
     def _model_pass(self, analysis: _Analysis, text: str) -> Learned:
         """The model's pass over a message, computed once however many decisions use it."""
@@ -651,8 +655,7 @@ class KeywordClassifier:
                     if any(word in text for word in matcher.urgent_over):
                         return "", None, ""
                     if confirm and self._model is not None:
-                        urgency = self._model_pass(analysis, text).urgency
-                        analysis.urgency = urgency
+                        urgency = self._urgency(analysis, text)
                         if urgency is not None and urgency < confirm:
                             break  # an exclamation, not a call for help: the next pattern may still match
                     return name, category, match.group()

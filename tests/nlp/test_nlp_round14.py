@@ -24,7 +24,8 @@ def classifier() -> KeywordClassifier:
         # 注意 and 如果 are not-now words (注意安全, 如果着火), yet real alerts are full of them.
         ("大家注意 10栋外墙空调外机掉了一半 挂在那晃 底下都是人 快拦住", "safety"),
         # (如果谁看到一个穿红衣服的小男孩 … 才五岁 was here until round 15's model put it at 0.896, just
-        # under the bar: a known miss, nlp/README.md round 15.)
+        # under the bar. Since round 16 如果谁看到 is an alert's opening, not a hypothetical, so that
+        # message no longer meets this bar: see test_nlp_round16.py.)
     ],
 )
 def test_a_sure_head_flags_an_emergency_despite_a_not_now_word(
@@ -38,7 +39,8 @@ def test_a_sure_head_flags_an_emergency_despite_a_not_now_word(
 
 
 def test_a_not_now_word_still_quiets_a_head_that_is_only_worried(classifier: KeywordClassifier) -> None:
-    text = "如果电梯困人请按警铃"  # a notice: what to do if
+    # a question: what to do if (until round 16: 如果电梯困人请按警铃, which the head now puts under 0.7)
+    text = "万一楼道着火了 往楼下跑还是楼上"
     urgency = classifier.explain(text)["urgency"]
     assert classifier.taxonomy.scoring.urgent_model <= urgency < classifier.taxonomy.scoring.urgent_model_not_now
     assert not classifier.classify(text).urgent

@@ -127,6 +127,7 @@ class _Matcher:
         self.not_now = re.compile("|".join(map(re.escape, not_now))) if not_now else None
         negated = sorted({normalizer.fold(term) for term in taxonomy.urgent_unless_negated} - {""}, key=len, reverse=True)
         self.unless_negated = re.compile("|".join(map(re.escape, negated))) if negated else None
+        self.urgent_if = tuple(term for term in (normalizer.fold(term) for term in taxonomy.urgent_if) if term)
         self.solved_negations = tuple(normalizer.fold(term) for term in taxonomy.solved_negations)
         self.solved_unless = tuple(normalizer.fold(term) for term in taxonomy.solved_unless)
         self.priority = taxonomy.codes
@@ -468,8 +469,14 @@ class KeywordClassifier:
         Words that say it is over (``urgent_over``) anywhere in the message keep the flag down, as they do
         for the patterns. Words that say it is not happening now (a drill, the past, news: ``urgent_unless``)
         anywhere outside a denial raise the bar to ``scoring.urgent_model_not_now`` (0: keep the flag down).
+        A message that opens with a hypothetical (``urgent_if`` in its first clause: 万一楼道着火了 …) asks
+        about some day, so the head does not flag it.
         """
         matcher = self._matcher
+        if matcher.urgent_if:
+            opening = _CLAUSE.search(_unnegated(matcher, text))
+            if opening is not None and any(word in opening.group() for word in matcher.urgent_if):
+                return False
         not_now = matcher.not_now
         threshold = matcher.scoring.urgent_model
         # Denials are looked for only when a not-now word occurs: taking them out can only remove matches.
@@ -642,9 +649,11 @@ class KeywordClassifier:
 
         Nothing is urgent in a message saying the emergency is already dealt with (已关闸, 已经扑灭). A
         pattern with a ``confirm`` bar (救命, also an exclamation) counts only when the urgency head, where
-        there is a model, gives at least that.
+        there is a model, gives at least that; in a long message (``scoring.long_message``) every pattern
+        needs at least ``scoring.long_message_confirm``.
         """
         matcher = self._matcher
+        scoring = matcher.scoring
         for rule, pattern, name, category, confirm in matcher.urgent:
             if rule not in present:
                 continue
@@ -654,10 +663,12 @@ class KeywordClassifier:
                     # checked only here, not on every message: most messages match no urgent pattern
                     if any(word in text for word in matcher.urgent_over):
                         return "", None, ""
+                    if scoring.long_message and _content_length(text) >= scoring.long_message:
+                        confirm = max(confirm, scoring.long_message_confirm)
                     if confirm and self._model is not None:
                         urgency = self._urgency(analysis, text)
                         if urgency is not None and urgency < confirm:
-                            break  # an exclamation, not a call for help: the next pattern may still match
+                            break  # an exclamation or a story, not a call for help: the next pattern may still match
                     return name, category, match.group()
         return "", None, ""
 

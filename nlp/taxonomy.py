@@ -9,7 +9,7 @@ An override (a mapping, or a YAML file with one) uses the shape of ``nlp/data/ta
 - ``rename: {old_code: new_code}`` renames category codes (and their references).
 - ``request_cues``, ``non_request_cues``, ``patterns`` and ``urgent`` merge per entry, ``null``
   removes; lists (``priority``, ``politeness``, ``notices``, ``urgent_unless``, ``urgent_over``,
-  ``urgent_unless_negated``, ``solved.*``) and scalars replace.
+  ``urgent_unless_negated``, ``urgent_if``, ``solved.*``) and scalars replace.
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ _TOP_KEYS = {
     "urgent_unless",
     "urgent_over",
     "urgent_unless_negated",
+    "urgent_if",
     "scoring",
 }
 _CATEGORY_KEYS = {"names", "keywords", "replace", "learned_as"}
@@ -68,6 +69,8 @@ _SCORING_DEFAULTS = {
     "urgent_model": 0.0,
     "urgent_model_not_now": 0.0,
     "none_veto": 0.0,
+    "long_message": 0.0,
+    "long_message_confirm": 0.0,
 }
 _MAX_WEIGHT = 10.0
 
@@ -144,6 +147,11 @@ class Scoring:
     # A request that is not urgent becomes `none` when the model alone gives `none` at least this
     # probability, however sure the keywords were: chat that names a problem (0: off).
     none_veto: float = 0.0
+    # In a message of at least long_message characters (letters and digits), an urgent pattern counts
+    # only when the urgency head gives at least long_message_confirm: long posts that tell a story, review
+    # the year or remember the old days name emergencies without having one (round 16; 0: off).
+    long_message: float = 0.0
+    long_message_confirm: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +176,9 @@ class Taxonomy:
     # Phrases that say an urgent_unless word does not apply (这不是演习): they do not count as that word.
     urgent_unless_negated: tuple[str, ...]
     scoring: Scoring
+    # In the first clause, these make the whole message a question about some day (万一楼道着火了 往哪跑):
+    # the urgency head does not flag it; the patterns already look at each clause (round 16).
+    urgent_if: tuple[str, ...] = ()
     source: Mapping[str, Any] = field(repr=False, compare=False, default_factory=dict)
 
     @property
@@ -422,6 +433,7 @@ def build_taxonomy(source: Mapping[str, Any]) -> Taxonomy:
         urgent_unless=_strings(source.get("urgent_unless"), "urgent_unless"),
         urgent_over=_strings(source.get("urgent_over"), "urgent_over"),
         urgent_unless_negated=_strings(source.get("urgent_unless_negated"), "urgent_unless_negated"),
+        urgent_if=_strings(source.get("urgent_if"), "urgent_if"),
         scoring=scoring,
         source=copy.deepcopy(dict(source)),
     )

@@ -87,3 +87,55 @@ def test_shutting_the_main_valve_does_not_end_a_gas_leak(classifier: KeywordClas
     # The shut-off is not an "it is over" word: the smell that stays is the emergency.
     verdict = classifier.classify("厨房一股煤气味，总阀关了还是很浓，家里有老人")
     assert verdict.urgent
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # A long post that remembers, reviews or tells a story names emergencies without having one.
+        "我们这栋楼住了快三十年了，以前楼道里堆满了蜂窝煤，有一年冬天三楼老张家煤气中毒，"
+        "是居委会大妈挨家敲门才发现的。现在都通了天然气，日子好多了。",
+        "说说今年的物业吧：电梯困人两回，每回都要半个钟头才来人；草长到膝盖才剪；"
+        "不过下暴雨那晚保安挨个打电话叫车主挪车，这点要表扬。",
+    ],
+)
+def test_a_long_story_that_names_an_emergency_is_not_urgent(classifier: KeywordClassifier, text: str) -> None:
+    assert not classifier.classify(text).urgent, text
+    # With the long-message bar off (the rule before round 16) a pattern alone made it urgent.
+    assert classifier.with_taxonomy({"scoring": {"long_message": 0}}).classify(text).urgent
+
+
+def test_a_long_message_about_an_emergency_now_is_still_urgent(classifier: KeywordClassifier) -> None:
+    text = (
+        "各位邻居打扰了，我是5栋的，我妈刚才在卫生间摔倒了起不来，我一个人抱不动她，"
+        "她一直喊腰疼，有没有男邻居能马上过来搭把手，5栋2单元602"
+    )
+    verdict = classifier.classify(text)
+    assert verdict.urgent
+    assert classifier.explain(text)["urgency"] >= classifier.taxonomy.scoring.long_message_confirm
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "万一楼道着火了 往楼下跑还是楼上",
+        "如果闻到煤气味 先开窗再打电话对吗",
+        "要是电梯困人了 先按警铃还是先打物业电话",
+    ],
+)
+def test_a_message_that_opens_with_if_is_not_flagged_by_the_head(classifier: KeywordClassifier, text: str) -> None:
+    verdict = classifier.classify(text)
+    assert not verdict.urgent, (text, verdict.rule)
+
+
+def test_without_the_opening_rule_the_head_would_flag_a_what_if_question(classifier: KeywordClassifier) -> None:
+    text = "万一楼道着火了 往楼下跑还是楼上"
+    # The head reads the words of a fire; only the opening 万一 tells it is a question about some day.
+    assert classifier.with_taxonomy({"urgent_if": []}).classify(text).urgent
+    assert not classifier.classify(text).urgent
+
+
+def test_an_alert_that_opens_with_if_anyone_sees_is_still_flagged(classifier: KeywordClassifier) -> None:
+    # 如果谁看到 is a denial of the hypothetical (urgent_unless_negated), so it is not an opening 如果.
+    verdict = classifier.classify("如果谁看到一个穿红衣服的小男孩 请马上拉住他 刚从3栋跑出去 才五岁")
+    assert verdict.urgent

@@ -39,9 +39,9 @@ def test_a_sure_head_flags_an_emergency_despite_a_not_now_word(
 
 
 def test_a_not_now_word_still_quiets_a_head_that_is_only_worried(classifier: KeywordClassifier) -> None:
-    # hearsay of the past (until round 16: 如果电梯困人请按警铃, which the head now puts under 0.7; a message
+    # the past (until round 16: 如果电梯困人请按警铃, which the head now puts under 0.7; a message
     # that opens with 如果 or 万一 is kept from the head altogether since round 16, see urgent_if)
-    text = "听说前几天有个老人在小区门口摔倒了"
+    text = "前几天有个老人在小区门口摔倒了"
     urgency = classifier.explain(text)["urgency"]
     assert classifier.taxonomy.scoring.urgent_model <= urgency < classifier.taxonomy.scoring.urgent_model_not_now
     assert not classifier.classify(text).urgent

@@ -129,8 +129,8 @@ def test_a_message_that_opens_with_if_is_not_flagged_by_the_head(classifier: Key
 
 
 def test_without_the_opening_rule_the_head_would_flag_a_what_if_question(classifier: KeywordClassifier) -> None:
-    text = "万一楼道着火了 往楼下跑还是楼上"
-    # The head reads the words of a fire; only the opening 万一 tells it is a question about some day.
+    text = "一旦着火了 先别坐电梯"
+    # The head reads the words of a fire; only the opening 一旦 tells it is advice for some day.
     assert classifier.with_taxonomy({"urgent_if": []}).classify(text).urgent
     assert not classifier.classify(text).urgent
 
@@ -139,3 +139,18 @@ def test_an_alert_that_opens_with_if_anyone_sees_is_still_flagged(classifier: Ke
     # 如果谁看到 is a denial of the hypothetical (urgent_unless_negated), so it is not an opening 如果.
     verdict = classifier.classify("如果谁看到一个穿红衣服的小男孩 请马上拉住他 刚从3栋跑出去 才五岁")
     assert verdict.urgent
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "7栋1单元502楼道灯坏了，电话13912345678",
+        "3栋2单元301电梯坏了，电话13812345678",
+        "12栋3单元1101门口的垃圾两天没人收了",
+    ],
+)
+def test_a_full_address_does_not_make_a_request_urgent(classifier: KeywordClassifier, text: str) -> None:
+    # Alerts name the flat, so a head trained on too few ordinary requests with one learns that an address
+    # is an emergency (train_chat_q did that in round 16 and is measured, not trained on).
+    verdict = classifier.classify(text)
+    assert verdict.category != "none" and not verdict.urgent, (text, verdict.rule)

@@ -41,7 +41,7 @@ def parse_command(text: str, bot_username: str) -> tuple[str, str] | None:
 
 def command(message: Any, update_id: int | None, bot_username: str) -> Command | None:
     """A Command event when the message is a /command addressed to this bot."""
-    parsed = parse_command(message.text or "", bot_username)
+    parsed = parse_command(_text(message.text), bot_username)
     if parsed is None:
         return None
     reply = message.reply_to_message
@@ -69,6 +69,11 @@ def _attachment(message: Any) -> tuple[str | None, str | None, int | None]:
     return None, None, None
 
 
+def _text(value: Any) -> str:
+    """A message's text or caption as a string; anything else a malformed update carries counts as none."""
+    return value if isinstance(value, str) else ""
+
+
 def incoming(message: Any, update_id: int | None, *, edited: bool = False) -> IncomingMessage:
     """An IncomingMessage: text, or a caption with its media kind, file id and location."""
     media = next((kind for kind in MEDIA_KINDS if getattr(message, kind, None)), None)
@@ -79,7 +84,7 @@ def incoming(message: Any, update_id: int | None, *, edited: bool = False) -> In
         chat=chat_ref(message.chat),
         actor=actor(message.from_user),
         message_id=message.message_id,
-        text=message.text or message.caption or "",
+        text=_text(message.text) or _text(message.caption),
         media=media,
         reply_to_message_id=message.reply_to_message.message_id if message.reply_to_message else None,
         edited=edited,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import logging
 import math
 import re
@@ -128,6 +129,10 @@ class _Matcher:
         negated = sorted({normalizer.fold(term) for term in taxonomy.urgent_unless_negated} - {""}, key=len, reverse=True)
         self.unless_negated = re.compile("|".join(map(re.escape, negated))) if negated else None
         self.urgent_if = tuple(term for term in (normalizer.fold(term) for term in taxonomy.urgent_if) if term)
+        self.urgent_now = tuple(term for term in (normalizer.fold(term) for term in taxonomy.urgent_now) if term)
+        frame = sorted({normalizer.fold(term) for term in taxonomy.urgent_frame} - {""}, key=len, reverse=True)
+        # For the earlier clauses' check: where the last word that sets a story's frame ends.
+        self.frame_search = re.compile("|".join(map(re.escape, frame))) if frame else None
         self.solved_negations = tuple(normalizer.fold(term) for term in taxonomy.solved_negations)
         self.solved_unless = tuple(normalizer.fold(term) for term in taxonomy.solved_unless)
         self.priority = taxonomy.codes
@@ -659,8 +664,11 @@ class KeywordClassifier:
             if rule not in present:
                 continue
             for match in pattern.finditer(text):
-                clause = _unnegated(matcher, _clause_around(text, match.start(), match.end()))
-                if not any(word in clause for word in matcher.urgent_unless):
+                start, clause = _clause_span(text, match.start(), match.end())
+                clause = _unnegated(matcher, clause)
+                if not any(word in clause for word in matcher.urgent_unless) and not _told_before(
+                    matcher, text, start, match.start()
+                ):
                     # checked only here, not on every message: most messages match no urgent pattern
                     if any(word in text for word in matcher.urgent_over):
                         return "", None, ""
@@ -774,12 +782,28 @@ def _unnegated(matcher: _Matcher, text: str) -> str:
     return negated.sub(" ", text) if negated is not None else text
 
 
-def _clause_around(text: str, start: int, end: int) -> str:
-    """The clause (between punctuation or spaces) that contains text[start:end]."""
+def _clause_span(text: str, start: int, end: int) -> tuple[int, str]:
+    """Where the clause (between punctuation or spaces) that contains text[start:end] starts, and the clause."""
     for clause in _CLAUSE.finditer(text):
         if clause.start() <= start < clause.end():
-            return text[clause.start() : max(end, clause.end())]
-    return text[start:end]
+            return clause.start(), text[clause.start() : max(end, clause.end())]
+    return start, text[start:end]
+
+
+def _told_before(matcher: _Matcher, text: str, clause_start: int, match_start: int) -> bool:
+    """Whether an earlier clause sets the message outside now (去年冬天，水管爆了) and nothing brings it back.
+
+    A word of ``urgent_frame`` (the past, a drill, the news; denials left out) before the pattern's clause
+    counts unless one of ``urgent_now`` (现在, 刚刚, 又 …) comes after it.
+    """
+    if clause_start == 0 or matcher.frame_search is None:
+        return False
+    before = _unnegated(matcher, text[:clause_start])
+    last = collections.deque(matcher.frame_search.finditer(before), maxlen=1)
+    if not last:
+        return False
+    since = before[last[0].end() :] + text[clause_start:match_start]
+    return not any(word in since for word in matcher.urgent_now)
 
 
 def _content_length(text: str) -> int:

@@ -9,7 +9,8 @@ An override (a mapping, or a YAML file with one) uses the shape of ``nlp/data/ta
 - ``rename: {old_code: new_code}`` renames category codes (and their references).
 - ``request_cues``, ``non_request_cues``, ``patterns`` and ``urgent`` merge per entry, ``null``
   removes; lists (``priority``, ``politeness``, ``notices``, ``urgent_unless``, ``urgent_over``,
-  ``urgent_unless_negated``, ``urgent_if``, ``solved.*``) and scalars replace.
+  ``urgent_unless_negated``, ``urgent_if``, ``urgent_frame``, ``urgent_now``,
+  ``solved.*``) and scalars replace.
 """
 
 from __future__ import annotations
@@ -46,6 +47,8 @@ _TOP_KEYS = {
     "urgent_over",
     "urgent_unless_negated",
     "urgent_if",
+    "urgent_frame",
+    "urgent_now",
     "scoring",
 }
 _CATEGORY_KEYS = {"names", "keywords", "replace", "learned_as"}
@@ -179,6 +182,11 @@ class Taxonomy:
     # In the first clause, these make the whole message a question about some day (万一楼道着火了 往哪跑):
     # the urgency head does not flag it; the patterns already look at each clause (round 16).
     urgent_if: tuple[str, ...] = ()
+    # Words that set a whole story outside now (去年, 那次, 演练, 新闻): in a clause before an urgent
+    # pattern's they keep it down too (去年冬天水管爆了 淹了三户), unless a word of urgent_now (现在,
+    # 刚刚, 又) comes between them and brings the message back to now (round 17).
+    urgent_frame: tuple[str, ...] = ()
+    urgent_now: tuple[str, ...] = ()
     source: Mapping[str, Any] = field(repr=False, compare=False, default_factory=dict)
 
     @property
@@ -434,6 +442,8 @@ def build_taxonomy(source: Mapping[str, Any]) -> Taxonomy:
         urgent_over=_strings(source.get("urgent_over"), "urgent_over"),
         urgent_unless_negated=_strings(source.get("urgent_unless_negated"), "urgent_unless_negated"),
         urgent_if=_strings(source.get("urgent_if"), "urgent_if"),
+        urgent_frame=_strings(source.get("urgent_frame"), "urgent_frame"),
+        urgent_now=_strings(source.get("urgent_now"), "urgent_now"),
         scoring=scoring,
         source=copy.deepcopy(dict(source)),
     )

@@ -101,6 +101,14 @@ def test_shutting_the_main_valve_does_not_end_a_gas_leak(classifier: KeywordClas
 )
 def test_a_long_story_that_names_an_emergency_is_not_urgent(classifier: KeywordClassifier, text: str) -> None:
     assert not classifier.classify(text).urgent, text
+
+
+def test_the_long_message_bar_is_what_keeps_a_review_down(classifier: KeywordClassifier) -> None:
+    text = (
+        "说说今年的物业吧：电梯困人两回，每回都要半个钟头才来人；草长到膝盖才剪；"
+        "不过下暴雨那晚保安挨个打电话叫车主挪车，这点要表扬。"
+    )
+    assert not classifier.classify(text).urgent
     # With the long-message bar off (the rule before round 16) a pattern alone made it urgent.
     assert classifier.with_taxonomy({"scoring": {"long_message": 0}}).classify(text).urgent
 

@@ -1,0 +1,66 @@
+"""Round 17 (issue 4): a story's frame (去年, 那次, 演练, 新闻) set in an earlier clause keeps an emergency
+word later in the message down, unless the message comes back to now (现在, 刚刚, 又).
+
+The examples were written for these tests; none is a corpus row.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from nlp.classifier import KeywordClassifier
+from tests.nlp.support import shared_classifier
+
+
+@pytest.fixture(scope="module")
+def classifier() -> KeywordClassifier:
+    """The default classifier."""
+    return shared_classifier()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "去年冬天水管爆了 淹了三户",
+        "前年春节那会儿，半夜楼下车库进水了，好几台车都泡了",
+        "今天下午小区搞消防演练，楼下好多烟，大家别慌",
+        "看新闻没，隔壁区一个小区，电梯困了一家三口",
+    ],
+)
+def test_an_emergency_told_inside_a_story_is_not_urgent(classifier: KeywordClassifier, text: str) -> None:
+    assert not classifier.classify(text).urgent, (text, classifier.classify(text).rule)
+
+
+def test_the_frame_list_is_what_keeps_it_down(classifier: KeywordClassifier) -> None:
+    text = "去年冬天水管爆了 淹了三户"
+    # The flooding pattern's own clause (淹了三户) has no past word: only the earlier clause's 去年 counts.
+    without = classifier.with_taxonomy({"urgent_frame": [], "scoring": {"urgent_model": 1.01}}).classify(text)
+    assert without.urgent and without.rule == "urgent:flooding"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Back to now: 现在 / 又 / 刚刚 after the story's frame.
+        "上次就困过人，现在电梯又卡住了，里面有个老人",
+        "去年就说要修的那根管子，刚刚爆了，一楼已经淹了",
+        # A denied frame is no frame.
+        "不是演习！！楼道里全是烟 快跑",
+        # A frame word after the emergency does not reach back.
+        "3栋楼道着火了 快跑 上次就说过要清杂物",
+    ],
+)
+def test_an_emergency_now_after_a_story_is_still_urgent(classifier: KeywordClassifier, text: str) -> None:
+    assert classifier.classify(text).urgent, (text, classifier.classify(text).rule)
+
+
+def test_a_community_may_change_the_frames(classifier: KeywordClassifier) -> None:
+    text = "我舅舅他们单位，电梯困人了"
+    assert classifier.classify(text).urgent
+    assert not classifier.with_taxonomy({"urgent_frame": ["单位"]}).classify(text).urgent
+
+
+@pytest.mark.parametrize("text", ["晚上回来，楼道里全是烟", "晚上回家闻到好大的煤气味"])
+def test_coming_home_in_the_evening_is_not_last_time(classifier: KeywordClassifier, text: str) -> None:
+    # 晚上回来 contains 上回 (last time) only by accident.
+    assert classifier.classify(text).urgent

@@ -475,7 +475,8 @@ class KeywordClassifier:
         for the patterns. Words that say it is not happening now (a drill, the past, news: ``urgent_unless``)
         anywhere outside a denial raise the bar to ``scoring.urgent_model_not_now`` (0: keep the flag down).
         A message that opens with a hypothetical (``urgent_if`` in its first clause: 万一楼道着火了 …) asks
-        about some day, so the head does not flag it.
+        about some day, and one told in a story's frame (``urgent_frame`` with no ``urgent_now`` after it:
+        上次有个老人在电梯里晕倒了) happened some other day: the head flags neither.
         """
         matcher = self._matcher
         # Taking denials out can only remove words, so a message with none of them anywhere is skipped cheaply.
@@ -483,6 +484,9 @@ class KeywordClassifier:
             opening = _CLAUSE.search(_unnegated(matcher, text))
             if opening is not None and any(word in opening.group() for word in matcher.urgent_if):
                 return False
+        # A story's frame (上次, 去年 …) with nothing bringing it back to now: the head does not flag it either.
+        if _framed(matcher, text):
+            return False
         not_now = matcher.not_now
         threshold = matcher.scoring.urgent_model
         # Denials are looked for only when a not-now word occurs: taking them out can only remove matches.
@@ -796,13 +800,23 @@ def _told_before(matcher: _Matcher, text: str, clause_start: int, match_start: i
     A word of ``urgent_frame`` (the past, a drill, the news; denials left out) before the pattern's clause
     counts unless one of ``urgent_now`` (现在, 刚刚, 又 …) comes after it.
     """
-    if clause_start == 0 or matcher.frame_search is None:
+    if clause_start == 0:
         return False
-    before = _unnegated(matcher, text[:clause_start])
+    return _framed(matcher, text[:clause_start], text[clause_start:match_start])
+
+
+def _framed(matcher: _Matcher, text: str, after: str = "") -> bool:
+    """Whether ``text`` has a word of ``urgent_frame`` (denials left out) with no ``urgent_now`` after it.
+
+    ``after`` is text that follows and can only bring the message back to now.
+    """
+    if matcher.frame_search is None:
+        return False
+    before = _unnegated(matcher, text)
     last = collections.deque(matcher.frame_search.finditer(before), maxlen=1)
     if not last:
         return False
-    since = before[last[0].end() :] + text[clause_start:match_start]
+    since = before[last[0].end() :] + after
     return not any(word in since for word in matcher.urgent_now)
 
 

@@ -42,9 +42,13 @@ def test_a_not_now_word_still_quiets_a_head_that_is_only_worried(classifier: Key
     # the past (until round 16: 如果电梯困人请按警铃, which the head now puts under 0.7; a message
     # that opens with 如果 or 万一 is kept from the head altogether since round 16, see urgent_if)
     text = "前几天有个老人在小区门口摔倒了"
-    urgency = classifier.explain(text)["urgency"]
-    assert classifier.taxonomy.scoring.urgent_model <= urgency < classifier.taxonomy.scoring.urgent_model_not_now
     assert not classifier.classify(text).urgent
+    # 前几天 also sets a story's frame (round 17), which keeps the head out altogether; without frames
+    # the not-now bar is what keeps the flag down.
+    unframed = classifier.with_taxonomy({"urgent_frame": []})
+    urgency = unframed.explain(text)["urgency"]
+    assert unframed.taxonomy.scoring.urgent_model <= urgency < unframed.taxonomy.scoring.urgent_model_not_now
+    assert not unframed.classify(text).urgent
 
 
 @pytest.mark.parametrize(

@@ -64,3 +64,19 @@ def test_a_community_may_change_the_frames(classifier: KeywordClassifier) -> Non
 def test_coming_home_in_the_evening_is_not_last_time(classifier: KeywordClassifier, text: str) -> None:
     # 晚上回来 contains 上回 (last time) only by accident.
     assert classifier.classify(text).urgent
+
+
+def test_the_urgency_head_keeps_to_the_frame_too(classifier: KeywordClassifier) -> None:
+    # The head alone gave this 0.94, over its not-now bar; the frame (上次) with nothing after it says when.
+    assert not classifier.classify("上次有个老人在电梯里晕倒了").urgent
+    assert classifier.classify("上次有个老人晕倒了 现在又有一个倒在电梯里不动了").urgent
+
+
+@pytest.mark.parametrize("text", ["我刚在监控里看到有人倒在楼道里不动了", "楼下有个老人躺在地上一动不动"])
+def test_someone_lying_still_is_an_emergency(classifier: KeywordClassifier, text: str) -> None:
+    verdict = classifier.classify(text)
+    assert verdict.urgent and verdict.category == "care"
+
+
+def test_an_animal_lying_still_is_not(classifier: KeywordClassifier) -> None:
+    assert not classifier.classify("那只猫倒在路边不动了 好可怜").urgent

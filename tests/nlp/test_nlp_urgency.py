@@ -35,7 +35,10 @@ def test_the_head_flags_an_emergency_no_pattern_names(text: str, category: str, 
 
 def test_a_not_now_word_makes_the_head_need_to_be_surer() -> None:
     text = "上个月5号楼二单元的过道黑乎乎的全是烟 看不清楼梯 有人在喊"  # the past (urgent_unless)
-    shipped = shared_classifier()
+    assert not shared_classifier().classify(text).urgent
+    # 上个月 also sets a story's frame (urgent_frame, round 17), which keeps the head from flagging it at
+    # all; without frames the not-now bar is what decides, as this test shows.
+    shipped = shared_classifier().with_taxonomy({"urgent_frame": []})
     urgency = shipped.model.analyse(shipped.normalize(text).text).urgency
     assert 0.3 < urgency < shipped.taxonomy.scoring.urgent_model_not_now, "the head is worried, not sure"
     # With the usual threshold below what the head gives, the not-now word still keeps the flag down…

@@ -87,3 +87,8 @@ def test_a_key_does_not_make_an_emergency_a_story(classifier: KeywordClassifier)
     # the door to a fallen parent asks for a key (on 4 urgent files left out: one more emergency, no false flag).
     assert "钥匙" not in classifier.taxonomy.urgent_unless
     assert not classifier.classify("我老糊涂了 钥匙又找不到了").urgent
+
+
+def test_a_friends_estate_is_somewhere_else(classifier: KeywordClassifier) -> None:
+    # Round 16's known miss: opened as a property case.
+    assert classifier.classify("我朋友那个小区物业费一年好几万，保安天天巡逻").category == "none"

@@ -7,13 +7,7 @@ import pytest
 
 from nlp.classifier import KeywordClassifier
 from nlp.evaluation import EvaluationReport, evaluate, read_labelled
-from tests.nlp.support import DEV_CORPUS, shared_classifier
-
-
-@pytest.fixture(scope="module")
-def classifier() -> KeywordClassifier:
-    """The default classifier."""
-    return shared_classifier()
+from tests.nlp.support import DEV_CORPUS
 
 
 @pytest.fixture(scope="module")

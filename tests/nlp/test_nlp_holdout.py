@@ -38,12 +38,6 @@ HELD_OUT = [
 ]
 
 
-@pytest.fixture(scope="module")
-def classifier() -> KeywordClassifier:
-    """The default classifier."""
-    return shared_classifier()
-
-
 @pytest.mark.parametrize(("name", "precision", "recall", "accuracy"), HELD_OUT)
 def test_held_out_sets_stay_above_the_floor(
     classifier: KeywordClassifier, name: str, precision: float, recall: float, accuracy: float

@@ -11,14 +11,7 @@ import pytest
 from bot.core.classification import NONE
 from nlp.classifier import KeywordClassifier
 from nlp.evaluation import read_labelled
-from tests.nlp.support import DEV_CORPUS, shared_classifier
-
-
-@pytest.fixture(scope="module")
-def classifier() -> KeywordClassifier:
-    """The default classifier."""
-    return shared_classifier()
-
+from tests.nlp.support import DEV_CORPUS
 
 ODD_INPUTS = [
     "",

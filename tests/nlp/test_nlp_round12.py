@@ -9,13 +9,6 @@ import pytest
 
 from bot.core.classification import NONE
 from nlp.classifier import KeywordClassifier
-from tests.nlp.support import shared_classifier
-
-
-@pytest.fixture(scope="module")
-def classifier() -> KeywordClassifier:
-    """The default classifier."""
-    return shared_classifier()
 
 
 @pytest.mark.parametrize(

@@ -9,13 +9,6 @@ from __future__ import annotations
 import pytest
 
 from nlp.classifier import KeywordClassifier
-from tests.nlp.support import shared_classifier
-
-
-@pytest.fixture(scope="module")
-def classifier() -> KeywordClassifier:
-    """The default classifier."""
-    return shared_classifier()
 
 
 @pytest.mark.parametrize(

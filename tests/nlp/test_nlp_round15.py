@@ -12,12 +12,6 @@ from nlp.classifier import KeywordClassifier
 from tests.nlp.support import shared_classifier
 
 
-@pytest.fixture(scope="module")
-def classifier() -> KeywordClassifier:
-    """The default classifier."""
-    return shared_classifier()
-
-
 @pytest.mark.parametrize(
     ("text", "pattern"),
     [

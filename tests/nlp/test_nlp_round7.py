@@ -8,13 +8,6 @@ import pytest
 import yaml
 
 from nlp.classifier import KeywordClassifier
-from tests.nlp.support import shared_classifier
-
-
-@pytest.fixture(scope="module")
-def classifier() -> KeywordClassifier:
-    """The default classifier."""
-    return shared_classifier()
 
 
 def test_the_shipped_taxonomy_has_no_duplicate_keys() -> None:

@@ -6,13 +6,6 @@ import pytest
 
 from bot.core.classification import NONE, Classification
 from nlp.classifier import KeywordClassifier
-from tests.nlp.support import shared_classifier
-
-
-@pytest.fixture(scope="module")
-def classifier() -> KeywordClassifier:
-    """The default classifier."""
-    return shared_classifier()
 
 
 def verdict_of(classification: Classification) -> tuple[object, ...]:

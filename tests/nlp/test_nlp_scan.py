@@ -11,12 +11,6 @@ from nlp.normalize import Normalizer
 from tests.nlp.support import shared_classifier
 
 
-@pytest.fixture(scope="module")
-def classifier() -> KeywordClassifier:
-    """The default classifier."""
-    return shared_classifier()
-
-
 def test_a_term_inside_a_longer_one_does_not_count(classifier: KeywordClassifier) -> None:
     # 消防通道 and 通道 are both keywords; in 消防通道被堵 only the longer one counts.
     keywords = classifier._scan("消防通道被堵了").keywords

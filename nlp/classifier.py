@@ -810,7 +810,8 @@ def _framed(matcher: _Matcher, text: str, after: str = "") -> bool:
 
     ``after`` is text that follows and can only bring the message back to now.
     """
-    if matcher.frame_search is None:
+    # Denials are taken out only when a frame word occurs at all: taking them out can only remove words.
+    if matcher.frame_search is None or not matcher.frame_search.search(text):
         return False
     before = _unnegated(matcher, text)
     last = collections.deque(matcher.frame_search.finditer(before), maxlen=1)

@@ -659,8 +659,8 @@ class KeywordClassifier:
 
         Nothing is urgent in a message saying the emergency is already dealt with (已关闸, 已经扑灭). A
         pattern with a ``confirm`` bar (救命, also an exclamation) counts only when the urgency head, where
-        there is a model, gives at least that; in a long message (``scoring.long_message``) every pattern
-        needs at least ``scoring.long_message_confirm``.
+        there is a model, gives at least that; every pattern needs at least ``scoring.urgent_confirm``, and in
+        a long message (``scoring.long_message``) at least ``scoring.long_message_confirm``.
         """
         matcher = self._matcher
         scoring = matcher.scoring
@@ -676,6 +676,7 @@ class KeywordClassifier:
                     # checked only here, not on every message: most messages match no urgent pattern
                     if any(word in text for word in matcher.urgent_over):
                         return "", None, ""
+                    confirm = max(confirm, scoring.urgent_confirm)
                     if scoring.long_message and _content_length(text) >= scoring.long_message:
                         confirm = max(confirm, scoring.long_message_confirm)
                     if confirm and self._model is not None:

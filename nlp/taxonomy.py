@@ -74,6 +74,7 @@ _SCORING_DEFAULTS = {
     "none_veto": 0.0,
     "long_message": 0.0,
     "long_message_confirm": 0.0,
+    "urgent_confirm": 0.0,
 }
 _MAX_WEIGHT = 10.0
 
@@ -155,6 +156,10 @@ class Scoring:
     # the year or remember the old days name emergencies without having one (round 16; 0: off).
     long_message: float = 0.0
     long_message_confirm: float = 0.0
+    # Every urgent pattern counts only when the urgency head gives at least this (round 18; 0: off): a
+    # floor far under the head's own bar, so only a message the head is sure is no emergency stays quiet
+    # (a retraction, 刚才说的冒烟是我看错了; a joke, 加班到十点 整个人都在冒烟了).
+    urgent_confirm: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)

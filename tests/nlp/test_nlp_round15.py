@@ -67,7 +67,9 @@ def test_an_exclamation_of_help_needs_the_urgency_head_to_agree(classifier: Keyw
     cry = next(pattern for pattern in classifier.taxonomy.urgent if pattern.name == "cry_for_help")
     assert cry.confirm > 0
     # Without the head's word (confirm 0, the rule before round 15) the cry alone made it urgent.
-    alone = classifier.with_taxonomy({"urgent": {"cry_for_help": {"regex": cry.regex, "category": None}}})
+    alone = classifier.with_taxonomy(
+        {"urgent": {"cry_for_help": {"regex": cry.regex, "category": None}}, "scoring": {"urgent_confirm": 0}}
+    )
     assert alone.classify(text).urgent
 
 

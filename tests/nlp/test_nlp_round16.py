@@ -102,8 +102,9 @@ def test_the_long_message_bar_is_what_keeps_a_review_down(classifier: KeywordCla
         "不过下暴雨那晚保安挨个打电话叫车主挪车，这点要表扬。"
     )
     assert not classifier.classify(text).urgent
-    # With the long-message bar off (the rule before round 16) a pattern alone made it urgent.
-    assert classifier.with_taxonomy({"scoring": {"long_message": 0}}).classify(text).urgent
+    # With the long-message bar off (the rule before round 16) and no floor for every pattern (round 18), a
+    # pattern alone made it urgent.
+    assert classifier.with_taxonomy({"scoring": {"long_message": 0, "urgent_confirm": 0}}).classify(text).urgent
 
 
 def test_a_long_message_about_an_emergency_now_is_still_urgent(classifier: KeywordClassifier) -> None:

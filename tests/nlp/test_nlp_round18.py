@@ -66,3 +66,16 @@ def test_nobody_trapped_after_all_is_not_an_emergency(classifier: KeywordClassif
 def test_reviews_guides_shares_and_retractions_are_chat(classifier: KeywordClassifier, text: str) -> None:
     verdict = classifier.classify(text)
     assert verdict.category == "none" and not verdict.urgent, verdict
+
+
+@pytest.mark.parametrize("text", ["月底的报表快把我逼疯了 我整个人已经着火了🔥🔥", "这周KPI把我逼的 人已经着火了"])
+def test_i_myself_on_fire_is_a_figure_of_speech(classifier: KeywordClassifier, text: str) -> None:
+    assert not classifier.classify(text).urgent
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["吓得我整个人都在抖，楼下着火了 快打119", "有人身上着火了 快拿灭火器", "我整个人都懵了 3楼冒烟了 快来人"],
+)
+def test_a_fright_in_another_clause_does_not_hide_a_fire(classifier: KeywordClassifier, text: str) -> None:
+    assert classifier.classify(text).urgent

@@ -38,9 +38,12 @@ def test_a_not_now_word_makes_the_head_need_to_be_surer() -> None:
     assert not shared_classifier().classify(text).urgent
     # 上个月 also sets a story's frame (urgent_frame, round 17), which keeps the head from flagging it at
     # all; without frames the not-now bar is what decides, as this test shows.
-    shipped = shared_classifier().with_taxonomy({"urgent_frame": []})
-    urgency = shipped.model.analyse(shipped.normalize(text).text).urgency
-    assert 0.3 < urgency < shipped.taxonomy.scoring.urgent_model_not_now, "the head is worried, not sure"
+    # Since round 18 the head gives this story 0.94 (more emergencies told in smoke and shouting), so the
+    # not-now bar is set above what it gives here, to show the mechanism.
+    frameless = shared_classifier().with_taxonomy({"urgent_frame": []})
+    urgency = frameless.model.analyse(frameless.normalize(text).text).urgency
+    assert 0.3 < urgency < 0.99, "the head is worried"
+    shipped = frameless.with_taxonomy({"scoring": {"urgent_model_not_now": (urgency + 1) / 2}})
     # With the usual threshold below what the head gives, the not-now word still keeps the flag down…
     lowered = shipped.with_taxonomy({"scoring": {"urgent_model": urgency - 0.05}})
     assert not lowered.classify(text).urgent

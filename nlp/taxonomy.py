@@ -158,7 +158,7 @@ class Scoring:
     long_message_confirm: float = 0.0
     # Every urgent pattern counts only when the urgency head gives at least this (round 18; 0: off): a
     # floor far under the head's own bar, so only a message the head is sure is no emergency stays quiet
-    # (a retraction, 刚才说的冒烟是我看错了; a joke, 加班到十点 整个人都在冒烟了).
+    # (電梯困人這個月第四回了 到底幾時換新的: how often, not someone inside now).
     urgent_confirm: float = 0.0
 
 
